@@ -1,0 +1,60 @@
+// Package plugin holds the cobra commands of kubectl-atlas, one file per verb.
+//
+// Each verb follows kubectl's Options pattern: an XOptions struct with IOStreams (and the shared
+// ConfigFlags where it talks to a cluster), NewCmdX wiring flags to it, and Complete / Validate /
+// Run. Commands stay thin: the work lives in the packages under internal/, healthcheck/ and lua/.
+package plugin
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+const rootLong = `kubectl atlas: GitOps for database schemas with the Atlas Operator and Argo CD.
+
+It scaffolds sync-wave-ordered manifests from migration directories and schema files, packs
+migration directories into validated ConfigMaps, generates and tests the Argo CD health checks
+for AtlasSchema and AtlasMigration, and shows, waits for and applies Atlas resources in a cluster.
+
+Exit codes:
+  0    success
+  1    error (bad input, API error, failed write)
+  2    usage error (wrong flags or arguments)
+  3    a resource is Degraded, or a health check test case failed
+  4    timed out
+  130  interrupted (Ctrl-C)`
+
+// NewCmdAtlas returns the root command. configFlags are the standard kubectl connection flags
+// (--kubeconfig, --context, -n, ...), shared by every verb.
+func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
+	configFlags := genericclioptions.NewConfigFlags(true)
+
+	cmd := &cobra.Command{
+		Use:   "kubectl-atlas",
+		Short: "GitOps for database schemas with the Atlas Operator and Argo CD",
+		Long:  rootLong,
+		Annotations: map[string]string{
+			cobra.CommandDisplayNameAnnotation: "kubectl atlas",
+		},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetIn(streams.In)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	configFlags.AddFlags(cmd.PersistentFlags())
+	cmd.SetFlagErrorFunc(flagError)
+
+	cmd.AddCommand(
+		NewCmdVersion(streams),
+		NewCmdConfigMap(streams, configFlags),
+		NewCmdInit(streams, configFlags),
+		NewCmdHealthcheck(streams, configFlags),
+		NewCmdStatus(streams, configFlags),
+		NewCmdWait(streams, configFlags),
+		NewCmdApply(streams, configFlags),
+		NewCmdKustomizeFn(streams),
+	)
+	return cmd
+}
