@@ -40,6 +40,12 @@ test-unit:
 test-argocd:
 	@if [ -f healthcheck/argocdtest/go.mod ]; then cd healthcheck/argocdtest && $(GO) test -timeout 30m ./...; fi
 
+bench: build ## benchmarks: Go benchmarks and comparisons with kubectl, as ratios
+	@for s in hack/bench/*.sh; do [ -f "$$s" ] && bash "$$s" || exit 1; done
+
+demo: build testbin ## the main job end to end on a local control plane
+	bash hack/demo.sh
+
 fuzz: ## a short run of every fuzz target
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

@@ -34,3 +34,25 @@ type Result struct {
 func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
 	return Result{Status: Unknown, Message: "health scripts not built yet"}, false, nil
 }
+
+// Output formats of Render (and `kubectl atlas healthcheck generate --format`).
+const (
+	FormatArgoCDConfigMap = "argocd-cm" // an argocd-cm ConfigMap with split keys (default)
+	FormatLegacy          = "legacy"    // argocd-cm with the nested resource.customizations blob
+	FormatHelm            = "helm"      // argo-cd Helm chart values (configs.cm)
+	FormatKustomize       = "kustomize" // a strategic-merge patch for argocd-cm
+	FormatLua             = "lua"       // the bare script of one kind
+)
+
+// GenerateOptions select what Render prints.
+type GenerateOptions struct {
+	Format string
+	Kind   string // AtlasSchema or AtlasMigration; FormatLua only
+}
+
+// Render returns the health checks in the requested format, deterministic byte for byte.
+//
+// TODO(issue 3): placeholder until the generator lands.
+func Render(opts GenerateOptions) ([]byte, error) {
+	return nil, nil
+}
