@@ -43,7 +43,18 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	dir, err := os.MkdirTemp("", "kubectl-atlas-testenv-")
+	if err != nil {
+		return nil, err
+	}
 	e := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true}
+	// A cert dir of our own survives an API server restart, so the serving CA (and with it
+	// every client config handed out) stays valid across RestartAPIServer.
+	certDir := filepath.Join(dir, "apiserver")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		return nil, err
+	}
+	e.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
 	if !opts.WithoutCRDs {
 		crds, err := CRDDir()
 		if err != nil {
@@ -53,12 +64,8 @@ func Start(opts Options) (*Env, error) {
 	}
 	cfg, err := e.Start()
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting the test control plane from %s: %w", assets, err)
-	}
-	dir, err := os.MkdirTemp("", "kubectl-atlas-testenv-")
-	if err != nil {
-		_ = e.Stop()
-		return nil, err
 	}
 	out := &Env{env: e, Config: cfg, dir: dir}
 	out.Kubeconfig, err = out.AddUser("admin", []string{"system:masters"})

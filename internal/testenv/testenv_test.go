@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
@@ -37,4 +38,28 @@ func TestControlPlane(t *testing.T) {
 	gvr := schema.GroupVersionResource{Group: "db.atlasgo.io", Version: "v1alpha1", Resource: "atlasmigrations"}
 	_, err = dynamic.NewForConfigOrDie(lcfg).Resource(gvr).Namespace("default").List(ctx, metav1.ListOptions{})
 	require.True(t, apierrors.IsForbidden(err), "want Forbidden, got %v", err)
+}
+
+// TestRestartAPIServer checks that objects survive an API server restart on the same address.
+func TestRestartAPIServer(t *testing.T) {
+	env, err := Start(Options{WithoutCRDs: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, env.Stop()) })
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", env.Kubeconfig)
+	require.NoError(t, err)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	cms := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	obj := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "kept"}}
+	_, err = dyn.Resource(cms).Namespace("default").Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, env.RestartAPIServer())
+	_, err = dyn.Resource(cms).Namespace("default").Get(ctx, "kept", metav1.GetOptions{})
+	require.NoError(t, err)
+
+	// Without CRDs the Atlas kinds are unknown to the server.
+	_, err = dyn.Resource(schema.GroupVersionResource{Group: "db.atlasgo.io", Version: "v1alpha1", Resource: "atlasmigrations"}).Namespace("default").List(ctx, metav1.ListOptions{})
+	require.True(t, apierrors.IsNotFound(err), "want NotFound, got %v", err)
 }
