@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"time"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+)
+
+// One control plane for the package; every test works in its own namespace.
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testenv.Start(testenv.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+var nsCounter atomic.Int32
+
+// newNamespace creates a fresh namespace and a client whose default namespace it is.
+func newNamespace(t *testing.T) (*Client, string) {
+	t.Helper()
+	ns := fmt.Sprintf("t%d", nsCounter.Add(1))
+	kc := kubernetes.NewForConfigOrDie(env.Config)
+	_, err := kc.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	c, err := NewForConfig(env.Config, ns)
+	require.NoError(t, err)
+	return c, ns
+}
+
+var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+
+func configMap(ns, name string, data map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"data":     data,
+	}}
+}
+
+// deadConfig points at an address where nothing listens.
+func deadConfig() *rest.Config {
+	return &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
+}
