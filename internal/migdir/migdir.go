@@ -1,9 +1,45 @@
 // Package migdir reads, validates and converts migration directories into the flat in-memory
 // directory the Atlas Operator reads from a ConfigMap.
+//
+// Read is the one entry point: it reads a directory of any supported tool, checks every file can
+// be a ConfigMap key with UTF-8 content, validates atlas.sum exactly as `atlas migrate validate`
+// does (or recomputes it with Options.Hash, or for a converted directory), and returns the
+// files in the order atlas applies them. Nothing is written to disk.
 package migdir
 
-// TODO(issue 2): placeholder API until the reader lands; signatures are the contract other
-// packages build against.
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"ariga.io/atlas/sql/migrate"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Supported formats (Options.Format, Dir.Format).
+const (
+	FormatAtlas         = "atlas"
+	FormatGolangMigrate = "golang-migrate"
+	FormatGoose         = "goose"
+	FormatFlyway        = "flyway"
+	FormatDBMate        = "dbmate"
+	FormatLiquibase     = "liquibase"
+)
+
+// Formats lists the supported formats, atlas first.
+var Formats = []string{FormatAtlas, FormatGolangMigrate, FormatGoose, FormatFlyway, FormatDBMate, FormatLiquibase}
+
+// SumFile is the name of the integrity file.
+const SumFile = migrate.HashFileName
+
+// MaxConfigMapBytes is the API server's limit on a ConfigMap's data (keys plus values).
+const MaxConfigMapBytes = 1 << 20
 
 // Options tune Read.
 type Options struct {
@@ -15,19 +51,325 @@ type Options struct {
 type File struct {
 	Name string
 	Data []byte
+	// Source is the file it came from, relative to the directory: the same as Name in atlas
+	// format, the original tool's file after a conversion. Diagnostics point at it.
+	Source string
+	// src is the original content of Source (for file:line of diagnostics after a conversion).
+	src []byte
 }
 
 // Dir is a validated migration directory in atlas format.
 type Dir struct {
 	Path  string
 	Files []File // the *.sql files in apply order, then atlas.sum
+	// Format is the format the directory was read as.
+	Format string
+	// Rehashed is true when atlas.sum was computed here (Options.Hash or a conversion) rather
+	// than read and validated.
+	Rehashed bool
+	// Ignored lists entries of the directory that are not part of the migration directory
+	// (subdirectories, non-SQL files, down migrations), for the user's information.
+	Ignored []string
 }
 
 // Read reads and validates the directory at path.
-func Read(path string, opts Options) (*Dir, error) { return &Dir{Path: path}, nil }
+func Read(dir string, opts Options) (*Dir, error) {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("migration directory %s does not exist", dir)
+	case err != nil:
+		return nil, fmt.Errorf("migration directory %s: %w", dir, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("%s is not a directory: pass the folder that holds the migration files (and atlas.sum)", dir)
+	}
+	d, err := ReadFS(os.DirFS(dir), opts)
+	if err != nil {
+		return nil, prefixPath(dir, err)
+	}
+	d.Path = dir
+	return d, nil
+}
+
+// ReadFS is Read on a file system whose root is the migration directory. Errors name files
+// relative to that root.
+func ReadFS(fsys fs.FS, opts Options) (*Dir, error) {
+	format := opts.Format
+	if format == "" {
+		var err error
+		if format, err = Detect(fsys); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		d   *Dir
+		err error
+	)
+	switch format {
+	case FormatAtlas:
+		d, err = readAtlas(fsys, opts.Hash)
+	case FormatGolangMigrate, FormatGoose, FormatDBMate, FormatLiquibase, FormatFlyway:
+		d, err = convert(fsys, format)
+	default:
+		return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.Format = format
+	return d, nil
+}
+
+// pathError carries a file name relative to the directory, so Read can prefix the directory.
+type pathError struct {
+	file string
+	msg  string
+}
+
+func (e *pathError) Error() string { return e.file + ": " + e.msg }
+
+func fileErrorf(file, format string, args ...any) error {
+	return &pathError{file: file, msg: fmt.Sprintf(format, args...)}
+}
+
+func prefixPath(dir string, err error) error {
+	var pe *pathError
+	if errors.As(err, &pe) {
+		return &pathError{file: path.Join(filepathToSlash(dir), pe.file), msg: pe.msg}
+	}
+	return err
+}
+
+func filepathToSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
+
+// readAtlas reads an atlas-format directory: top-level *.sql files sorted by name, atlas.sum.
+func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading the migration directory: %w", err)
+	}
+	d := &Dir{}
+	var sum []byte
+	hasSum := false
+	for _, e := range entries { // ReadDir sorts by name: apply order
+		name := e.Name()
+		switch {
+		case e.IsDir():
+			d.Ignored = append(d.Ignored, name+"/")
+			continue
+		case name == SumFile:
+			if sum, err = readFile(fsys, name); err != nil {
+				return nil, err
+			}
+			hasSum = true
+			continue
+		case !strings.HasSuffix(name, ".sql"):
+			d.Ignored = append(d.Ignored, name)
+			continue
+		}
+		b, err := readFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		d.Files = append(d.Files, File{Name: name, Data: b, Source: name, src: b})
+	}
+	if len(d.Files) == 0 {
+		return nil, emptyError(d.Ignored)
+	}
+	files := d.sqlFiles()
+	if rehash {
+		d.Rehashed = true
+		return d, d.appendSum(files)
+	}
+	if !hasSum {
+		return nil, errors.New("atlas.sum not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
+	}
+	if err := validateSum(files, sum); err != nil {
+		return nil, err
+	}
+	d.Files = append(d.Files, File{Name: SumFile, Data: sum, Source: SumFile, src: sum})
+	return d, nil
+}
+
+func emptyError(ignored []string) error {
+	msg := "no migration files (*.sql) found"
+	if len(ignored) > 0 {
+		shown := ignored
+		if len(shown) > 5 {
+			shown = shown[:5]
+		}
+		msg += fmt.Sprintf(" (only %s)", strings.Join(shown, ", "))
+	}
+	return errors.New(msg + ": point --dir at the folder holding the migrations, or pass --format if they come from another tool")
+}
+
+// readFile reads one file and checks that it can be a ConfigMap entry.
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	if errs := validation.IsConfigMapKey(path.Base(name)); len(errs) > 0 {
+		return nil, fileErrorf(name, "file name is not a valid ConfigMap key (%s): rename it using only letters, digits, '-', '_' and '.'", strings.Join(errs, "; "))
+	}
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fileErrorf(name, "%v", unwrapPathErr(err))
+	}
+	if err := checkUTF8(name, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkUTF8 rejects content the operator could not round-trip: ConfigMap data is UTF-8 text
+// (binaryData, which could hold anything, is ignored by the operator).
+func checkUTF8(name string, b []byte) error {
+	if utf8.Valid(b) {
+		return nil
+	}
+	line, off := 1, 0
+	for off < len(b) {
+		r, size := utf8.DecodeRune(b[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		if r == '\n' {
+			line++
+		}
+		off += size
+	}
+	return fileErrorf(name, "line %d: not valid UTF-8 (byte 0x%02x at offset %d): ConfigMap data must be UTF-8 text; re-encode the file (e.g. `iconv -f latin1 -t utf-8`) and rehash atlas.sum", line, b[off], off)
+}
+
+// sqlFiles wraps the migration files as atlas files, for hashing.
+func (d *Dir) sqlFiles() []migrate.File {
+	out := make([]migrate.File, 0, len(d.Files))
+	for _, f := range d.Files {
+		if f.Name != SumFile {
+			out = append(out, migrate.NewLocalFile(f.Name, f.Data))
+		}
+	}
+	return out
+}
+
+func (d *Dir) appendSum(files []migrate.File) error {
+	hf, err := migrate.NewHashFile(files)
+	if err != nil {
+		return err
+	}
+	b, err := hf.MarshalText()
+	if err != nil {
+		return err
+	}
+	d.Files = append(d.Files, File{Name: SumFile, Data: b, Source: SumFile, src: b})
+	return nil
+}
+
+// validateSum compares atlas.sum with the files, with the atlas CLI's rules and wording.
+func validateSum(files []migrate.File, sum []byte) error {
+	err := migrate.Validate(&memDir{files: files, sum: sum})
+	if err == nil {
+		return nil
+	}
+	const fix = "If the change is intended, run `atlas migrate hash` (or pass --hash); otherwise restore the file. Applied migrations must never be edited"
+	var ce *migrate.ChecksumError
+	switch {
+	case errors.As(err, &ce):
+		switch ce.Reason {
+		case migrate.ReasonAdded:
+			return fileErrorf(ce.File, "was added since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+		case migrate.ReasonRemoved:
+			return fileErrorf(ce.File, "was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", ce.Line, fix)
+		default:
+			return fileErrorf(ce.File, "was edited since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+		}
+	case errors.Is(err, migrate.ErrChecksumFormat):
+		return fileErrorf(SumFile, "malformed: every line after the first must be `<file> h1:<hash>`. Recreate it with `atlas migrate hash` (or pass --hash)")
+	case errors.Is(err, migrate.ErrChecksumMismatch):
+		return fileErrorf(SumFile, "line 1: the total hash does not match the file entries (checksum mismatch): atlas.sum was edited by hand or merged badly. Recreate it with `atlas migrate hash` (or pass --hash)")
+	}
+	return fileErrorf(SumFile, "%v", err)
+}
+
+// memDir is the migrate.Dir view of files already read, for migrate.Validate.
+type memDir struct {
+	files []migrate.File
+	sum   []byte
+}
+
+func (m *memDir) Open(name string) (fs.File, error) {
+	if name == SumFile && m.sum != nil {
+		return &memFile{Reader: bytes.NewReader(m.sum)}, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+func (m *memDir) WriteFile(string, []byte) error      { return errors.New("read-only") }
+func (m *memDir) Files() ([]migrate.File, error)      { return m.files, nil }
+func (m *memDir) Checksum() (migrate.HashFile, error) { return migrate.NewHashFile(m.files) }
+
+// memFile is atlas.sum opened for reading; Validate only reads it.
+type memFile struct{ *bytes.Reader }
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return nil, errors.New("stat not supported") }
+func (f *memFile) Close() error               { return nil }
 
 // Versions lists the migration versions in the order atlas applies them.
-func (d *Dir) Versions() []string { return nil }
+func (d *Dir) Versions() []string {
+	var vs []string
+	for _, f := range d.Files {
+		if f.Name == SumFile {
+			continue
+		}
+		vs = append(vs, migrate.NewLocalFile(f.Name, nil).Version())
+	}
+	return vs
+}
 
 // LatestVersion is the newest migration version ("" for an empty directory).
-func (d *Dir) LatestVersion() string { return "" }
+func (d *Dir) LatestVersion() string {
+	vs := d.Versions()
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
+}
+
+// Size is the size Kubernetes counts against a ConfigMap's limit: keys plus values.
+func (d *Dir) Size() int {
+	n := 0
+	for _, f := range d.Files {
+		n += len(f.Name) + len(f.Data)
+	}
+	return n
+}
+
+// CheckSize fails when the directory cannot fit one ConfigMap, listing the largest files and
+// what to do about it.
+func (d *Dir) CheckSize() error {
+	size := d.Size()
+	if size <= MaxConfigMapBytes {
+		return nil
+	}
+	files := append([]File(nil), d.Files...)
+	sort.SliceStable(files, func(i, j int) bool { return len(files[i].Data) > len(files[j].Data) })
+	if len(files) > 5 {
+		files = files[:5]
+	}
+	var top []string
+	for _, f := range files {
+		top = append(top, fmt.Sprintf("%s (%s)", f.Name, kib(len(f.Data))))
+	}
+	return fmt.Errorf("the migration directory is %s, past the 1 MiB a ConfigMap can hold. Largest files: %s. "+
+		"Remedies: squash applied migrations into a checkpoint file (`atlas migrate checkpoint`) and drop the files before it, "+
+		"move large data loads out of the migrations, or push the directory to Atlas Cloud and use a remote directory (init --remote-dir)",
+		kib(size), strings.Join(top, ", "))
+}
+
+func kib(n int) string {
+	return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+}

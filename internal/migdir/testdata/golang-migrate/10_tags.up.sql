@@ -1,0 +1,2 @@
+CREATE TABLE tags (id int PRIMARY KEY);
+ALTER TABLE posts DROP COLUMN user_id;

@@ -1,0 +1,8 @@
+--liquibase formatted sql
+
+--changeset alice:1
+CREATE TABLE users (id int PRIMARY KEY);
+--rollback DROP TABLE users;
+
+--changeset alice:2
+CREATE TABLE posts (id int PRIMARY KEY);

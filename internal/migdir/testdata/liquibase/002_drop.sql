@@ -1,0 +1,4 @@
+--liquibase formatted sql
+
+--changeset bob:3
+DROP TABLE posts;
