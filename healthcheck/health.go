@@ -4,7 +4,17 @@
 package healthcheck
 
 import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gobwas/glob"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/lua"
 )
 
 // HealthStatus is Argo CD's health status word.
@@ -20,39 +30,159 @@ const (
 	Unknown     HealthStatus = "Unknown"
 )
 
-// Result is a health verdict as Argo CD stores it.
+// Result is a health verdict as Argo CD stores it. Status is empty when a script returned nil or
+// an empty table (Argo CD then shows no health for the object).
 type Result struct {
 	Status  HealthStatus `json:"status"`
 	Message string       `json:"message,omitempty"`
 }
 
+//go:embed scripts/*.lua
+var scriptFS embed.FS
+
+// Kinds are the kinds the project ships scripts for, in output order.
+var Kinds = []string{atlas.KindAtlasMigration, atlas.KindAtlasSchema}
+
+// Script returns the project's health script for an Atlas kind (AtlasSchema or AtlasMigration).
+func Script(kind string) (string, error) {
+	for _, k := range Kinds {
+		if k == kind {
+			b, err := scriptFS.ReadFile("scripts/" + k + ".lua")
+			return string(b), err
+		}
+	}
+	return "", fmt.Errorf("no health script for kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
+}
+
+// Override is one health customization of argocd-cm, as Argo CD's ResourceOverride holds it.
+type Override struct {
+	HealthLua   string
+	UseOpenLibs bool
+}
+
+// OverrideKey is Argo CD's key for a group/kind ("Kind" for the core group).
+func OverrideKey(gk schema.GroupKind) string {
+	if gk.Group == "" {
+		return gk.Kind
+	}
+	return gk.Group + "/" + gk.Kind
+}
+
+// Evaluator picks and runs health scripts the way Argo CD's controller does with a given set of
+// argocd-cm overrides: exact group/kind key first, then wildcard keys (e.g. "*.atlasgo.io/*").
+// It knows nothing of Argo CD's own built-in scripts. Safe for concurrent use.
+type Evaluator struct {
+	exact     map[string]*compiled
+	wildcards []wildcard
+}
+
+type compiled struct {
+	script *lua.Script
+	err    error // a syntax error, reported on every evaluation as Argo CD does
+}
+
+type wildcard struct {
+	key  string
+	glob glob.Glob
+	c    *compiled
+}
+
+// NewEvaluator compiles every override with a health script once. A script with a syntax error
+// still counts as present: evaluating it gives Unknown with the error, as in Argo CD.
+func NewEvaluator(overrides map[string]Override) (*Evaluator, error) {
+	e := &Evaluator{exact: map[string]*compiled{}}
+	keys := make([]string, 0, len(overrides))
+	for k := range overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // Argo CD's wildcard choice is random map order; ours is stable
+	for _, k := range keys {
+		o := overrides[k]
+		if o.HealthLua == "" {
+			continue
+		}
+		s, err := lua.Compile(o.HealthLua, o.UseOpenLibs)
+		c := &compiled{script: s, err: err}
+		e.exact[k] = c
+		if strings.ContainsAny(k, "*?[{") {
+			g, gerr := glob.Compile(k)
+			if gerr != nil {
+				return nil, fmt.Errorf("resource customization key %q is not a valid glob: %w", k, gerr)
+			}
+			e.wildcards = append(e.wildcards, wildcard{key: k, glob: g, c: c})
+		}
+	}
+	return e, nil
+}
+
+// Lookup returns the argocd-cm key whose script covers gk, or "" when none does.
+func (e *Evaluator) Lookup(gk schema.GroupKind) string {
+	key := OverrideKey(gk)
+	if _, ok := e.exact[key]; ok {
+		return key
+	}
+	for _, w := range e.wildcards {
+		if w.glob.Match(key) {
+			return w.key
+		}
+	}
+	return ""
+}
+
+// Evaluate runs the script covering obj's group/kind exactly as Argo CD would, without any
+// redaction: the deletion pre-check, then the script; a script error gives Unknown with the
+// error text, and the error. ok is false when no script covers the object.
+func (e *Evaluator) Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
+	key := e.Lookup(obj.GroupVersionKind().GroupKind())
+	if key == "" {
+		return Result{}, false, nil
+	}
+	c := e.exact[key]
+	if lua.PendingDeletion(obj) {
+		return Result{Status: Progressing, Message: lua.MessagePendingDeletion}, true, nil
+	}
+	if c.err != nil {
+		return Result{Status: Unknown, Message: c.err.Error()}, true, c.err
+	}
+	h, err := c.script.ResourceHealth(obj)
+	return Result{Status: HealthStatus(h.Status), Message: h.Message}, true, err
+}
+
+// DefaultOverrides are the project's scripts as argocd-cm overrides (without open libs, as
+// `healthcheck generate` writes them).
+func DefaultOverrides() map[string]Override {
+	out := map[string]Override{}
+	for _, k := range Kinds {
+		s, err := Script(k)
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+		out[OverrideKey(schema.GroupKind{Group: atlas.Group, Kind: k})] = Override{HealthLua: s}
+	}
+	return out
+}
+
+var defaultEvaluator = func() *Evaluator {
+	e, err := NewEvaluator(DefaultOverrides())
+	if err != nil {
+		panic(err)
+	}
+	for k, c := range e.exact {
+		if c.err != nil {
+			panic(fmt.Sprintf("embedded health script %s: %v", k, c.err))
+		}
+	}
+	return e
+}()
+
+// Default returns the evaluator of the project's own scripts.
+func Default() *Evaluator { return defaultEvaluator }
+
 // Evaluate judges an Atlas object with the project's own scripts, exactly as Argo CD would with
-// them in argocd-cm. ok is false when no script covers the object's group/kind. Safe for
-// concurrent use.
-//
-// TODO(issue 3): placeholder until the Lua scripts and VM land.
+// them in argocd-cm, except that passwords in URLs are redacted from the message (see Redact).
+// ok is false when no script covers the object's group/kind. Safe for concurrent use.
 func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
-	return Result{Status: Unknown, Message: "health scripts not built yet"}, false, nil
-}
-
-// Output formats of Render (and `kubectl atlas healthcheck generate --format`).
-const (
-	FormatArgoCDConfigMap = "argocd-cm" // an argocd-cm ConfigMap with split keys (default)
-	FormatLegacy          = "legacy"    // argocd-cm with the nested resource.customizations blob
-	FormatHelm            = "helm"      // argo-cd Helm chart values (configs.cm)
-	FormatKustomize       = "kustomize" // a strategic-merge patch for argocd-cm
-	FormatLua             = "lua"       // the bare script of one kind
-)
-
-// GenerateOptions select what Render prints.
-type GenerateOptions struct {
-	Format string
-	Kind   string // AtlasSchema or AtlasMigration; FormatLua only
-}
-
-// Render returns the health checks in the requested format, deterministic byte for byte.
-//
-// TODO(issue 3): placeholder until the generator lands.
-func Render(opts GenerateOptions) ([]byte, error) {
-	return nil, nil
+	res, ok, err = defaultEvaluator.Evaluate(obj)
+	res.Message = Redact(res.Message)
+	return res, ok, err
 }
