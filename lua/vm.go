@@ -138,9 +138,9 @@ func (s *Script) get() (*state, error) {
 
 // state is one prepared gopher-lua VM plus what is needed to restore it.
 type state struct {
-	L       *glua.LState
-	env     *glua.LTable
-	snaps   []tableSnap
+	L     *glua.LState
+	env   *glua.LTable
+	snaps []tableSnap
 }
 
 type tableSnap struct {
