@@ -1,0 +1,54 @@
+package healthcheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every fixture in Argo CD's layout passes with the project's scripts in the project's VM.
+func TestFixtures(t *testing.T) {
+	files, err := FindTestFiles("testdata")
+	require.NoError(t, err)
+	require.Len(t, files, 2, "one health_test.yaml per kind")
+	r := &Runner{Evaluator: Default()}
+	for _, f := range files {
+		cases, err := r.TestFile(f)
+		require.NoError(t, err)
+		require.NotEmpty(t, cases)
+		for _, c := range cases {
+			t.Run(c.Source, func(t *testing.T) {
+				require.NoError(t, c.Err)
+				require.NotEmpty(t, c.Script)
+				assert.Equal(t, *c.Want, c.Got, c.Input)
+			})
+		}
+	}
+}
+
+// The fixtures cover every reason the operator sets (facts/atlas-operator.md) on some kind.
+func TestFixturesCoverOperatorReasons(t *testing.T) {
+	reasons := []string{"Reconciling", "GettingDevDB", "ApprovalPending", "Applied",
+		"WhoAmI", "CreatingAtlasClient", "CreatingWorkingDir", "Login", "ReadingMigrationData",
+		"Migrating", "StoringDirState", "ReadSchema", "CalculatingHash", "LintPolicyError",
+		"ModifyingAtlasHCL", "SchemaInspect", "SchemaPush", "SchemaPlan", "ListingPlans",
+		"VerifyingFirstRun", "FirstRunDestructive", "ApplyingSchema", "ProtectedFlowError",
+		"PlanRejected", "CopyingDirState"}
+	var all strings.Builder
+	for _, kind := range Kinds {
+		matches, err := filepath.Glob(filepath.Join("testdata", "db.atlasgo.io", kind, "testdata", "*.yaml"))
+		require.NoError(t, err)
+		for _, m := range matches {
+			b, err := os.ReadFile(m)
+			require.NoError(t, err)
+			all.Write(b)
+		}
+	}
+	for _, r := range reasons {
+		assert.Contains(t, all.String(), "reason: "+r+"\n", "no fixture with reason %s", r)
+	}
+}
