@@ -24,6 +24,8 @@ type Check struct {
 	State   State
 	Status  string
 	Message string
+	// Note is a short fact for the success line, e.g. the applied version.
+	Note string
 }
 
 // Ref names one object of a wait. Kind must be set (as the API spells it): it is part of the
@@ -48,6 +50,9 @@ type WaitSpec struct {
 	// must exist unless AllowEmpty.
 	Sets       []Selector
 	AllowEmpty bool
+	// Once decides on the state found by the first list, without waiting for changes: if that
+	// is not done, Wait returns context.DeadlineExceeded (kubectl wait --timeout=0).
+	Once bool
 	// Judge decides on one object. obj is nil when it does not exist; deleted is true when it
 	// existed earlier in this wait and was deleted since.
 	Judge func(obj *unstructured.Unstructured, deleted bool) Check
@@ -234,6 +239,9 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]Outcome, error) {
 		}
 		if ok, err := finished(); ok {
 			return outcomes(), err
+		}
+		if spec.Once && nsynced == len(sels) {
+			return outcomes(), context.DeadlineExceeded
 		}
 	}
 }

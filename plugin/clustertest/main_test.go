@@ -1,0 +1,245 @@
+// Package clustertest runs the in-cluster verbs (status, wait, apply) as a user would, through
+// the root command, against the real kube-apiserver + etcd test control plane with the Atlas
+// Operator's CRDs. The tests play the operator by writing status through the status
+// subresource, as the operator does.
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/plugin"
+)
+
+// One control plane for the package; every test works in its own namespace.
+var (
+	env *testenv.Env
+	dyn dynamic.Interface
+	kc  kubernetes.Interface
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testenv.Start(testenv.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dyn = dynamic.NewForConfigOrDie(env.Config)
+	kc = kubernetes.NewForConfigOrDie(env.Config)
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+var nsCounter atomic.Int32
+
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	ns := fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), nsCounter.Add(1))
+	if len(ns) > 60 {
+		ns = ns[len(ns)-60:]
+	}
+	ns = strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, ns), "-")
+	_, err := kc.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return ns
+}
+
+// result is one run of the plugin.
+type result struct {
+	code   int
+	err    error
+	stdout string
+	stderr string
+	took   time.Duration
+}
+
+// run executes `kubectl atlas ARGS...` with the admin kubeconfig (unless --kubeconfig is given).
+func run(ctx context.Context, args ...string) result {
+	var out, errOut bytes.Buffer
+	cmd := plugin.NewCmdAtlas(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	hasKC := false
+	for _, a := range args {
+		if strings.HasPrefix(a, "--kubeconfig") {
+			hasKC = true
+		}
+	}
+	if !hasKC {
+		args = append([]string{"--kubeconfig", env.Kubeconfig}, args...)
+	}
+	cmd.SetArgs(args)
+	start := time.Now()
+	err := cmd.ExecuteContext(ctx)
+	return result{code: exitcode.Code(err), err: err, stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
+}
+
+// async runs the plugin in the background.
+func async(ctx context.Context, args ...string) <-chan result {
+	ch := make(chan result, 1)
+	go func() { ch <- run(ctx, args...) }()
+	return ch
+}
+
+func await(t *testing.T, ch <-chan result, within time.Duration) result {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(within):
+		t.Fatalf("the command did not end within %s", within)
+		return result{}
+	}
+}
+
+// stillRunning asserts the command has not ended for d.
+func stillRunning(t *testing.T, ch <-chan result, d time.Duration) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		t.Fatalf("the command ended early with %d: %v\nstdout: %s\nstderr: %s", r.code, r.err, r.stdout, r.stderr)
+	case <-time.After(d):
+	}
+}
+
+func gvrOf(kind string) schema.GroupVersionResource {
+	if kind == atlas.KindAtlasSchema {
+		return atlas.SchemaGVR
+	}
+	return atlas.MigrationGVR
+}
+
+// createAtlas creates an AtlasMigration or AtlasSchema the way a user's manifest would.
+func createAtlas(t *testing.T, ns, kind, name string, labels map[string]string) *unstructured.Unstructured {
+	t.Helper()
+	spec := map[string]any{"urlFrom": map[string]any{"secretKeyRef": map[string]any{"name": name + "-db", "key": "url"}}}
+	if kind == atlas.KindAtlasMigration {
+		spec["dir"] = map[string]any{"configMapRef": map[string]any{"name": name + "-migrations"}}
+	} else {
+		spec["schema"] = map[string]any{"sql": "CREATE TABLE t (id int);"}
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": atlas.Group + "/" + atlas.Version,
+		"kind":       kind,
+		"metadata":   map[string]any{"name": name, "namespace": ns},
+		"spec":       spec,
+	}}
+	if labels != nil {
+		obj.SetLabels(labels)
+	}
+	got, err := dyn.Resource(gvrOf(kind)).Namespace(ns).Create(context.Background(), obj, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return got
+}
+
+// opState is what the operator writes in one reconcile (facts/atlas-operator.md).
+type opState struct {
+	ready   bool
+	reason  string
+	message string
+	version string // AtlasMigration lastAppliedVersion
+	// approvalURL is set for ApprovalPending.
+	approvalURL string
+	// staleGeneration writes observedGeneration one behind metadata.generation.
+	staleGeneration bool
+}
+
+var (
+	applied = func(version string) opState {
+		return opState{ready: true, reason: "Applied", version: version}
+	}
+	reconciling = opState{reason: "Reconciling", message: "Reconciling"}
+	failed      = func(reason, msg string) opState { return opState{reason: reason, message: msg} }
+)
+
+// setStatus writes the status subresource as the Atlas Operator (>= v0.7.16) does: Ready,
+// Reconciling and Stalled together, observedGeneration everywhere, failed counted up on errors.
+func setStatus(t *testing.T, ns, kind, name string, s opState) {
+	t.Helper()
+	ctx := context.Background()
+	ri := dyn.Resource(gvrOf(kind)).Namespace(ns)
+	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+	require.NoError(t, err)
+	gen := obj.GetGeneration()
+	if s.staleGeneration {
+		gen--
+	}
+	pending := !s.ready && (s.reason == "Reconciling" || s.reason == "GettingDevDB" || s.reason == "ApprovalPending")
+	failure := !s.ready && !pending
+	b := func(v bool) string {
+		if v {
+			return "True"
+		}
+		return "False"
+	}
+	now := metav1.Now().UTC().Format(time.RFC3339)
+	cond := func(typ string, status bool) map[string]any {
+		return map[string]any{"type": typ, "status": b(status), "reason": s.reason, "message": s.message,
+			"observedGeneration": gen, "lastTransitionTime": now}
+	}
+	status, _, _ := unstructured.NestedMap(obj.Object, "status")
+	if status == nil {
+		status = map[string]any{}
+	}
+	status["observedGeneration"] = gen
+	status["conditions"] = []any{cond("Ready", s.ready), cond("Reconciling", pending), cond("Stalled", failure)}
+	status["observed_hash"] = "h"
+	f, _ := status["failed"].(int64)
+	if failure {
+		f++
+	} else if s.ready {
+		f = 0
+	}
+	status["failed"] = f
+	if kind == atlas.KindAtlasMigration {
+		if s.ready {
+			status["lastAppliedVersion"] = s.version
+			status["lastApplied"] = time.Now().Unix()
+		}
+		if s.approvalURL != "" {
+			status["approvalUrl"] = s.approvalURL
+		}
+	} else if s.ready {
+		status["last_applied"] = time.Now().Unix()
+	}
+	obj.Object["status"] = status
+	_, err = ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	require.NoError(t, err)
+}
+
+// bumpGeneration changes the spec, as a user editing the manifest does.
+func bumpGeneration(t *testing.T, ns, kind, name string) {
+	t.Helper()
+	ctx := context.Background()
+	ri := dyn.Resource(gvrOf(kind)).Namespace(ns)
+	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NoError(t, unstructured.SetNestedField(obj.Object, fmt.Sprintf("env-%d", obj.GetGeneration()+1), "spec", "envName"))
+	_, err = ri.Update(ctx, obj, metav1.UpdateOptions{})
+	require.NoError(t, err)
+}

@@ -1,0 +1,255 @@
+package clustertest
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+)
+
+const (
+	mig = atlas.KindAtlasMigration
+	sch = atlas.KindAtlasSchema
+)
+
+func TestWaitSucceedsWhenReadyFlips(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "app", nil)
+	createAtlas(t, ns, sch, "app", nil)
+	setStatus(t, ns, mig, "app", reconciling)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/app", "atlasschema/app", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	setStatus(t, ns, mig, "app", applied("20240101000000"))
+	stillRunning(t, ch, 500*time.Millisecond) // the schema is not ready yet
+	setStatus(t, ns, sch, "app", applied(""))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v\n%s", r.err, r.stderr)
+	assert.Equal(t, "atlasmigration/app healthy (version 20240101000000)\natlasschema/app healthy\n", r.stdout)
+}
+
+func TestWaitForObjectThatDoesNotExistYet(t *testing.T) {
+	ns := newNamespace(t)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/later", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	createAtlas(t, ns, mig, "later", nil)
+	stillRunning(t, ch, 500*time.Millisecond) // created, but no status from the operator yet
+	setStatus(t, ns, mig, "later", applied("3"))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Equal(t, "atlasmigration/later healthy (version 3)\n", r.stdout)
+}
+
+func TestWaitFailsFastOnStalled(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "bad", nil)
+	setStatus(t, ns, mig, "bad", reconciling)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/bad", "--timeout", "5m")
+	stillRunning(t, ch, time.Second)
+	setStatus(t, ns, mig, "bad", failed("Migrating", "Error: checksum mismatch\nconnecting to mysql://root:hunter2@db:3306/app"))
+	r := await(t, ch, 10*time.Second)
+	assert.Equal(t, exitcode.Degraded, r.code, "%v", r.err)
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), "atlasmigration/bad")
+	assert.Contains(t, r.err.Error(), "Degraded")
+	assert.Contains(t, r.err.Error(), "checksum mismatch")
+	assert.NotContains(t, r.err.Error()+r.stdout+r.stderr, "hunter2")
+	assert.Less(t, r.took, 30*time.Second)
+}
+
+func TestWaitObjectDeletedWhileWaiting(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "gone", nil)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/gone", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	require.NoError(t, dyn.Resource(atlas.MigrationGVR).Namespace(ns).Delete(context.Background(), "gone", metav1.DeleteOptions{}))
+	r := await(t, ch, 10*time.Second)
+	assert.Equal(t, exitcode.Failure, r.code)
+	assert.ErrorContains(t, r.err, "atlasmigration/gone in namespace "+ns+" was deleted while waiting")
+}
+
+func TestWaitForDelete(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, sch, "old", nil)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasschema/old", "--for", "delete", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	require.NoError(t, dyn.Resource(atlas.SchemaGVR).Namespace(ns).Delete(context.Background(), "old", metav1.DeleteOptions{}))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Equal(t, "atlasschema/old deleted\n", r.stdout)
+
+	// Something that does not exist is deleted already.
+	r = run(context.Background(), "wait", "-n", ns, "atlasschema/never", "--for", "delete", "--timeout", "5s")
+	assert.Equal(t, exitcode.OK, r.code, "%v", r.err)
+}
+
+func TestWaitTimeout(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "slow", nil)
+	setStatus(t, ns, mig, "slow", reconciling)
+	r := run(context.Background(), "wait", "-n", ns, "atlasmigration/slow", "--timeout", "1500ms")
+	assert.Equal(t, exitcode.Timeout, r.code)
+	assert.ErrorContains(t, r.err, "timed out after 1.5s; still waiting for: atlasmigration/slow (Progressing")
+	assert.GreaterOrEqual(t, r.took, 1500*time.Millisecond)
+
+	// --timeout=0 checks once.
+	r = run(context.Background(), "wait", "-n", ns, "atlasmigration/slow", "--timeout", "0")
+	assert.Equal(t, exitcode.Timeout, r.code)
+	assert.ErrorContains(t, r.err, "not met (--timeout=0 checks once)")
+	setStatus(t, ns, mig, "slow", applied("1"))
+	r = run(context.Background(), "wait", "-n", ns, "atlasmigration/slow", "--timeout", "0")
+	assert.Equal(t, exitcode.OK, r.code, "%v", r.err)
+}
+
+func TestWaitStaleReadyAfterGenerationChange(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, sch, "app", nil)
+	setStatus(t, ns, sch, "app", applied(""))
+	r := run(context.Background(), "wait", "-n", ns, "atlasschema/app", "--timeout", "0")
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+
+	// The user changes the spec; the operator has not reconciled it yet, so its Ready=True is
+	// about the previous generation.
+	bumpGeneration(t, ns, sch, "app")
+	ch := async(context.Background(), "wait", "-n", ns, "atlasschema/app", "--timeout", "60s")
+	stillRunning(t, ch, 1500*time.Millisecond)
+	setStatus(t, ns, sch, "app", applied(""))
+	r = await(t, ch, 10*time.Second)
+	assert.Equal(t, exitcode.OK, r.code, "%v", r.err)
+}
+
+func TestWaitAppliedVersion(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "app", nil)
+	setStatus(t, ns, mig, "app", applied("9"))
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/app", "--for", "applied=10", "--timeout", "60s")
+	stillRunning(t, ch, time.Second) // 9 < 10 numerically, though "9" > "10" as strings
+	setStatus(t, ns, mig, "app", applied("10"))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Equal(t, "atlasmigration/app healthy (version 10)\n", r.stdout)
+
+	r = run(context.Background(), "wait", "-n", ns, "atlasschema/app", "--for", "applied=10")
+	assert.Equal(t, exitcode.Usage, r.code)
+}
+
+func TestWaitSuspendedKeepsWaiting(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, sch, "plan", nil)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasschema/plan", "--timeout", "60s")
+	stillRunning(t, ch, 500*time.Millisecond)
+	st := opState{reason: "ApprovalPending", message: "plan approval pending, review here: https://ariga.cloud/plans/1"}
+	setStatus(t, ns, sch, "plan", st)
+	stillRunning(t, ch, 1500*time.Millisecond)
+	setStatus(t, ns, sch, "plan", applied(""))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Contains(t, r.stderr, "atlasschema/plan: Suspended")
+}
+
+func TestWaitSelector(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "a", map[string]string{"app": "x"})
+	createAtlas(t, ns, sch, "b", map[string]string{"app": "x"})
+	createAtlas(t, ns, mig, "other", map[string]string{"app": "y"})
+	setStatus(t, ns, mig, "a", applied("1"))
+	ch := async(context.Background(), "wait", "-n", ns, "-l", "app=x", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	setStatus(t, ns, sch, "b", applied(""))
+	r := await(t, ch, 10*time.Second)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Equal(t, "atlasmigration/a healthy (version 1)\natlasschema/b healthy\n", r.stdout)
+
+	// --all on one kind; "other" is not healthy.
+	r = run(context.Background(), "wait", "-n", ns, "atlasmigration", "--all", "--timeout", "0")
+	assert.Equal(t, exitcode.Timeout, r.code)
+	assert.ErrorContains(t, r.err, "atlasmigration/other")
+}
+
+func TestWaitUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"wait"},
+		{"wait", "atlasmigration"},
+		{"wait", "deployment/x"},
+		{"wait", "atlasmigration/x", "-l", "a=b"},
+		{"wait", "atlasmigration/x", "--for", "ready"},
+		{"wait", "atlasmigration/x", "--for", "applied"},
+		{"wait", "atlasmigration/", "--all"},
+		{"wait", "--all", "-l", "a=b"},
+	} {
+		r := run(context.Background(), args...)
+		assert.Equal(t, exitcode.Usage, r.code, "%v: %v", args, r.err)
+	}
+}
+
+func TestWaitRBAC(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "app", nil)
+	setStatus(t, ns, mig, "app", applied("1"))
+	user := "waiter-" + ns
+	kubeconfig, err := env.AddUser(user, nil)
+	require.NoError(t, err)
+
+	r := run(context.Background(), "--kubeconfig", kubeconfig, "wait", "-n", ns, "atlasmigration/app", "--timeout", "10s")
+	assert.Equal(t, exitcode.Failure, r.code)
+	assert.ErrorContains(t, r.err, "not allowed to list atlasmigrations.db.atlasgo.io in namespace \""+ns+"\" (RBAC)")
+
+	// get, list and watch on the resource are enough.
+	ctx := context.Background()
+	_, err = kc.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "atlas-read"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{atlas.Group}, Resources: []string{"atlasmigrations", "atlasschemas"}, Verbs: []string{"get", "list", "watch"}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = kc.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "atlas-read"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "atlas-read"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: user}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		r = run(context.Background(), "--kubeconfig", kubeconfig, "wait", "-n", ns, "atlasmigration/app", "--timeout", "10s")
+		return r.code == exitcode.OK
+	}, 10*time.Second, 200*time.Millisecond, "%v", r.err)
+}
+
+// TestWaitInterrupt sends the process SIGINT (Ctrl-C) while a wait runs: it must end with 130.
+func TestWaitInterrupt(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "app", nil)
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/app", "--timeout", "60s")
+	stillRunning(t, ch, time.Second) // the signal handler is installed by now
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
+	r := await(t, ch, 10*time.Second)
+	assert.Equal(t, exitcode.Interrupted, r.code, "%v", r.err)
+	assert.ErrorContains(t, r.err, "interrupted; still waiting for: atlasmigration/app")
+}
+
+// TestCRDsAbsent runs status and wait against a control plane without the operator's CRDs.
+func TestCRDsAbsent(t *testing.T) {
+	bare, err := testenv.Start(testenv.Options{WithoutCRDs: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, bare.Stop()) })
+	want := "the Atlas Operator CRDs (db.atlasgo.io) are not installed in this cluster"
+	for _, args := range [][]string{
+		{"status"},
+		{"status", "-A"},
+		{"status", "app"},
+		{"wait", "atlasmigration/app", "--timeout", "10s"},
+		{"wait", "--all", "--timeout", "10s"},
+	} {
+		r := run(context.Background(), append([]string{"--kubeconfig", bare.Kubeconfig}, args...)...)
+		assert.Equal(t, exitcode.Failure, r.code, "%v", args)
+		assert.ErrorContains(t, r.err, want, "%v", args)
+		assert.Less(t, r.took, 5*time.Second, "%v", args)
+	}
+}
