@@ -190,4 +190,3 @@ func isDigits(s string) bool {
 	}
 	return true
 }
-
