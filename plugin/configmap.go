@@ -1,20 +1,148 @@
 package plugin
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
-// NewCmdConfigMap is a placeholder until the verb is built (see the open issues).
+const configMapLong = `Pack a migration directory into one ConfigMap, the way the Atlas Operator reads it
+(spec.dir.configMapRef of an AtlasMigration): flat keys named after the files, every *.sql file
+plus atlas.sum.
+
+The directory is validated before anything is printed: a missing atlas.sum, or a file added,
+edited or removed since atlas.sum was written, is an error naming the file (as
+'atlas migrate validate' reports it). --hash computes atlas.sum instead, and says so on stderr.
+
+Directories of golang-migrate, goose, Flyway, dbmate and Liquibase are converted in memory to
+atlas format with a fresh atlas.sum (--format, detected by default). Their versions are rewritten
+with zero padding so atlas applies them in the tool's order (Flyway 1 < 1.1 < 2 < 10).
+
+A ConfigMap holds at most 1 MiB: past that the command fails and lists the largest files. Past
+256 KiB client-side apply and Argo CD's default sync fail, so the ConfigMap carries
+argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
+
+Nothing is printed on stdout unless the whole directory is valid.
+
+Exit codes: 0 success, 1 invalid directory or other error, 2 usage error.`
+
+const configMapExample = `  # Pack ./migrations into a ConfigMap and apply it
+  kubectl atlas configmap --dir ./migrations --name myapp-migrations | kubectl apply -f -
+
+  # A Flyway directory, converted, as JSON, in namespace prod
+  kubectl atlas configmap --dir ./db/flyway --format flyway --name myapp-migrations -n prod -o json
+
+  # Recompute atlas.sum in the output (the files on disk are not touched)
+  kubectl atlas configmap --dir ./migrations --name myapp-migrations --hash`
+
+// ConfigMapOptions packs one migration directory into a ConfigMap.
+type ConfigMapOptions struct {
+	Dir    string
+	Name   string
+	Format string
+	Hash   bool
+	Output string
+
+	namespace   string
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// NewCmdConfigMap returns the configmap command.
 func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:    "configmap",
-		Hidden: true,
+	o := &ConfigMapOptions{IOStreams: streams, configFlags: configFlags}
+	cmd := &cobra.Command{
+		Use:     "configmap --dir DIR --name NAME [-n NAMESPACE] [-o yaml|json]",
+		Aliases: []string{"cm"},
+		Short:   "Pack a migration directory into a validated ConfigMap",
+		Long:    configMapLong,
+		Example: configMapExample,
+		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitcode.Newf(exitcode.Failure, "%s is not built yet", cmd.Name())
+			if err := o.Complete(cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.Dir, "dir", "", "Migration directory (required)")
+	f.StringVar(&o.Name, "name", "", "Name of the ConfigMap (required)")
+	f.StringVar(&o.Format, "format", "", "Directory format: "+strings.Join(migdir.Formats, ", ")+" (default: detected)")
+	f.BoolVar(&o.Hash, "hash", false, "Compute atlas.sum in the output instead of validating the one on disk")
+	f.StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(migdir.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("dir")
+	return cmd
+}
+
+// Complete takes the namespace from -n only when given: the ConfigMap then lands wherever the
+// user applies it, as with `kubectl create configmap --dry-run=client -o yaml`.
+func (o *ConfigMapOptions) Complete(cmd *cobra.Command) error {
+	if fl := cmd.Flags().Lookup("namespace"); fl != nil && fl.Changed && o.configFlags.Namespace != nil {
+		o.namespace = *o.configFlags.Namespace
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ConfigMapOptions) Validate() error {
+	if o.Dir == "" {
+		return exitcode.UsageErrorf("--dir is required: the migration directory to pack")
+	}
+	if o.Name == "" {
+		return exitcode.UsageErrorf("--name is required: the name of the ConfigMap")
+	}
+	if err := validateFormat(o.Format); err != nil {
+		return err
+	}
+	switch o.Output {
+	case "yaml", "json":
+	default:
+		return exitcode.UsageErrorf("--output must be yaml or json, not %q", o.Output)
+	}
+	if err := validateObjectName("--name", o.Name); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Run reads, validates and prints.
+func (o *ConfigMapOptions) Run() error {
+	dir, err := migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash})
+	if err != nil {
+		return err
+	}
+	cm, notes, err := scaffold.MigrationsConfigMap(scaffold.ConfigMapOptions{Name: o.Name, Namespace: o.namespace, Dir: dir})
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if o.Output == "json" {
+		out, err = json.MarshalIndent(cm.Object, "", "    ")
+		out = append(out, '\n')
+	} else {
+		out, err = scaffold.YAML(cm)
+	}
+	if err != nil {
+		return err
+	}
+	reportDir(o.ErrOut, dir)
+	for _, n := range notes {
+		fmt.Fprintln(o.ErrOut, "note:", n)
+	}
+	_, err = o.Out.Write(out)
+	return err
 }

@@ -137,7 +137,7 @@ func prefixPath(dir string, err error) error {
 	if errors.As(err, &pe) {
 		return &pathError{file: path.Join(filepathToSlash(dir), pe.file), msg: pe.msg}
 	}
-	return err
+	return fmt.Errorf("%s: %w", dir, err)
 }
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
@@ -182,7 +182,7 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 		return d, d.appendSum(files)
 	}
 	if !hasSum {
-		return nil, errors.New("atlas.sum not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
+		return nil, fileErrorf(SumFile, "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
 	}
 	if err := validateSum(files, sum); err != nil {
 		return nil, err
@@ -225,6 +225,9 @@ func unwrapPathErr(err error) error {
 	}
 	return err
 }
+
+// CheckUTF8 is the UTF-8 check of Read, for single files (schema files).
+func CheckUTF8(name string, b []byte) error { return checkUTF8(name, b) }
 
 // checkUTF8 rejects content the operator could not round-trip: ConfigMap data is UTF-8 text
 // (binaryData, which could hold anything, is ignored by the operator).

@@ -155,6 +155,9 @@ func (b *builder) schema() error {
 	default:
 		spec.Schema.SQL = string(o.Schema.Data)
 	}
+	if o.DenyDestructive {
+		spec.Policy = &dbv1alpha1.Policy{Lint: &dbv1alpha1.Lint{Destructive: &dbv1alpha1.CheckConfig{Error: true}}}
+	}
 	s := &dbv1alpha1.AtlasSchema{
 		TypeMeta:   metav1.TypeMeta{APIVersion: atlas.Group + "/" + atlas.Version, Kind: atlas.KindAtlasSchema},
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name},

@@ -148,6 +148,11 @@ type Options struct {
 	// NoWaves leaves the sync-wave annotations out (plain kubectl users).
 	NoWaves bool
 
+	// DenyDestructive makes the operator refuse destructive plans of an AtlasSchema
+	// (spec.policy.lint.destructive.error); for migration directories the caller checks
+	// migdir.Dir.Destructive before building.
+	DenyDestructive bool
+
 	// ConfigMapNeedsHash marks ConfigMaps with kustomize's needs-hash annotation (the kustomize
 	// generator sets it: every change of the directory then rolls out under a new name).
 	ConfigMapNeedsHash bool
