@@ -1,19 +1,86 @@
 package plugin
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
+	"github.com/kubectl-atlas/kubectl-atlas/kustomize"
 )
 
-// NewCmdKustomizeFn is a placeholder until the kustomize generator is built.
+const kustomizeFnLong = `The kustomize generator: a KRM function that kustomize runs (exec) to turn a migration
+directory or a schema file next to a kustomization into the ConfigMap and AtlasMigration (or
+AtlasSchema) that 'kubectl atlas init' writes for the same inputs. The ConfigMap gets a content
+hash in its name, so every change of the directory rolls out under a new name, and the Atlas
+resource follows it through namePrefix, nameSuffix and overlays (with the nameReference
+configuration from --print-config under 'configurations:').
+
+Config kinds (apiVersion ` + kustomize.APIVersion + `): ` + kustomize.KindMigrationGenerator + ` (spec.dir, spec.format)
+and ` + kustomize.KindSchemaGenerator + ` (spec.schema, spec.configMap); both take spec.urlFrom,
+spec.url, spec.devURLFrom, spec.devURL, spec.wave, spec.noWaves, spec.denyDestructive. Paths are
+relative to the kustomization directory and must stay inside it.
+
+kustomize needs BOTH flags to run it:
+  kustomize build --enable-alpha-plugins --enable-exec DIR
+  kubectl kustomize --enable-alpha-plugins --enable-exec DIR
+With only --enable-alpha-plugins kustomize silently generates nothing and exits 0.
+For Argo CD set kustomize.buildOptions: "--enable-alpha-plugins --enable-exec" in argocd-cm and
+put kubectl-atlas on the repo server's PATH. See docs/kustomize.md.
+
+Run by hand with a config file (paths relative to the working directory) to see what kustomize
+gets, before hashing. Exit codes: 0 success, 1 invalid config or input (the error names the
+generator and the file).`
+
+const kustomizeFnExample = `  # generator.yaml, listed under 'generators:' in kustomization.yaml
+  apiVersion: ` + kustomize.APIVersion + `
+  kind: ` + kustomize.KindMigrationGenerator + `
+  metadata:
+    name: myapp
+    annotations:
+      config.kubernetes.io/function: |
+        exec:
+          path: kubectl-atlas
+          args: [kustomize-fn]
+  spec:
+    dir: migrations
+    urlFrom:
+      secretKeyRef: {name: myapp-db, key: url}
+
+  # Print the generated objects without kustomize
+  kubectl atlas kustomize-fn generator.yaml
+
+  # The configurations: file that makes the Atlas resources follow hashed and prefixed names
+  kubectl atlas kustomize-fn --print-config > kustomizeconfig.yaml`
+
+// NewCmdKustomizeFn returns the kustomize generator's entry point. kustomize writes a
+// ResourceList on stdin and reads one from stdout; with a file argument it runs standalone.
 func NewCmdKustomizeFn(streams genericiooptions.IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "kustomize-fn",
-		Hidden: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitcode.Newf(exitcode.Failure, "%s is not built yet", cmd.Name())
-		},
+	// "" resolves the config's paths against the working directory, which kustomize sets to the
+	// kustomization directory: errors then name paths exactly as the user wrote them.
+	cmd := command.Build(kustomize.Processor("", streams.ErrOut), command.StandaloneEnabled, true)
+	cmd.Use = "kustomize-fn [CONFIG.yaml]"
+	cmd.Short = "The kustomize generator (KRM exec function): migration directory or schema file -> ConfigMap + Atlas resource"
+	cmd.Long = kustomizeFnLong
+	cmd.Example = kustomizeFnExample
+	cmd.Args = usageArgs(cobra.MaximumNArgs(1))
+	cmd.SetIn(streams.In)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	var printConfig bool
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "Print the kustomize nameReference configuration for Atlas resources and exit")
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if printConfig {
+			_, err := streams.Out.Write(scaffold.NameReferenceConfig())
+			return err
+		}
+		if err := run(c, args); err != nil {
+			return fmt.Errorf("kustomize-fn: %w", err)
+		}
+		return nil
 	}
+	return cmd
 }

@@ -1,0 +1,260 @@
+package kustomize
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
+)
+
+// Processor is the KRM function: it reads the functionConfig of the ResourceList, replaces
+// the generator's own config among the items (kustomize passes a copy of it) by the generated
+// objects and keeps any other item. Paths in the config are relative to dir, "" meaning the
+// working directory (kustomize runs exec functions in the kustomization directory), so errors
+// name paths as the user wrote them. Notes and warnings go to warn.
+func Processor(dir string, warn io.Writer) framework.ResourceListProcessor {
+	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		if rl.FunctionConfig == nil {
+			return fmt.Errorf("no functionConfig: run me from kustomize (generators: [file with kind %s or %s]) or as `kubectl atlas kustomize-fn CONFIG.yaml`", KindMigrationGenerator, KindSchemaGenerator)
+		}
+		cfg, err := rl.FunctionConfig.String()
+		if err != nil {
+			return err
+		}
+		objs, err := Generate([]byte(cfg), dir, warn)
+		if err != nil {
+			return err
+		}
+		var items []*kyaml.RNode
+		for _, it := range rl.Items {
+			if isGeneratorConfig(it) {
+				continue
+			}
+			items = append(items, it)
+		}
+		for _, u := range objs {
+			b, err := scaffold.YAML(u)
+			if err != nil {
+				return err
+			}
+			n, err := kyaml.Parse(string(b))
+			if err != nil {
+				return err
+			}
+			items = append(items, n)
+		}
+		rl.Items = items
+		return nil
+	})
+}
+
+func isGeneratorConfig(n *kyaml.RNode) bool {
+	return n.GetApiVersion() == APIVersion && (n.GetKind() == KindMigrationGenerator || n.GetKind() == KindSchemaGenerator)
+}
+
+// Generate builds the objects one generator config describes, exactly as `kubectl atlas init`
+// builds them for the same inputs, with the ConfigMaps marked for kustomize's content hash.
+func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstructured, error) {
+	var tm struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(config, &tm); err != nil {
+		return nil, fmt.Errorf("generator config: %w", err)
+	}
+	if tm.APIVersion != APIVersion || (tm.Kind != KindMigrationGenerator && tm.Kind != KindSchemaGenerator) {
+		return nil, fmt.Errorf("generator config %s/%s %q: want apiVersion %s and kind %s or %s", tm.APIVersion, tm.Kind, tm.Metadata.Name, APIVersion, KindMigrationGenerator, KindSchemaGenerator)
+	}
+	id := fmt.Sprintf("%s %q", tm.Kind, tm.Metadata.Name)
+	var (
+		opts *scaffold.Options
+		err  error
+	)
+	switch tm.Kind {
+	case KindMigrationGenerator:
+		var g MigrationGenerator
+		if err := yaml.UnmarshalStrict(config, &g); err != nil {
+			return nil, decodeError(id, err)
+		}
+		opts, err = g.options(dir, warn)
+	case KindSchemaGenerator:
+		var g SchemaGenerator
+		if err := yaml.UnmarshalStrict(config, &g); err != nil {
+			return nil, decodeError(id, err)
+		}
+		opts, err = g.options(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	opts.ConfigMapNeedsHash = true
+	res, err := scaffold.Build(*opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(warn, "note: %s: %s\n", id, n)
+	}
+	return res.Unstructured(), nil
+}
+
+// decodeError drops the decoder's layers ("error unmarshaling JSON: while decoding JSON: json:")
+// so the message reads as what is wrong in the config.
+func decodeError(id string, err error) error {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "json: "); i >= 0 {
+		msg = msg[i+len("json: "):]
+	}
+	return fmt.Errorf("%s: %s (see docs/kustomize.md for the fields)", id, msg)
+}
+
+func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Options, error) {
+	if g.Spec.Dir == "" {
+		return nil, errors.New("spec.dir is required: the migration directory, relative to the kustomization")
+	}
+	path, err := localPath(dir, "spec.dir", g.Spec.Dir)
+	if err != nil {
+		return nil, err
+	}
+	d, err := migdir.Read(path, migdir.Options{Format: g.Spec.Format})
+	if err != nil {
+		return nil, err
+	}
+	diags := d.Destructive()
+	for _, x := range diags {
+		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
+	}
+	if len(diags) > 0 && g.Spec.DenyDestructive {
+		return nil, fmt.Errorf("%d destructive change(s) in %s and spec.denyDestructive is set. Review them; silence one intended change with `-- atlas:nolint %s` above its statement", len(diags), g.Spec.Dir, diags[0].Code)
+	}
+	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	opts.Dir = d
+	// Error messages and the destructive check name the directory as the user wrote it.
+	d.Path = g.Spec.Dir
+	return opts, nil
+}
+
+func (g *SchemaGenerator) options(dir string) (*scaffold.Options, error) {
+	if g.Spec.Schema == "" {
+		return nil, errors.New("spec.schema is required: the schema file (.sql or .hcl), relative to the kustomization")
+	}
+	path, err := localPath(dir, "spec.schema", g.Spec.Schema)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readSchemaFile(path, g.Spec.Schema)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	opts.Schema = &scaffold.SchemaFile{FileName: filepath.Base(g.Spec.Schema), Data: b}
+	opts.SchemaConfigMap = g.Spec.ConfigMap
+	opts.DenyDestructive = g.Spec.DenyDestructive
+	return opts, nil
+}
+
+func (t Target) options(name, namespace string) (*scaffold.Options, error) {
+	opts := &scaffold.Options{Name: name, Namespace: namespace, URL: t.URL, DevURL: t.DevURL, NoWaves: t.NoWaves}
+	if t.Wave != nil {
+		w := scaffold.DefaultWaves
+		w.Schema = *t.Wave
+		opts.Waves = &w
+	}
+	var err error
+	if opts.URLSecret, err = secretRef("spec.urlFrom", t.URLFrom); err != nil {
+		return nil, err
+	}
+	if opts.DevURLSecret, err = secretRef("spec.devURLFrom", t.DevURLFrom); err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+func secretRef(field string, s *SecretSource) (*scaffold.SecretRef, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if s.SecretKeyRef == nil || s.SecretKeyRef.Name == "" {
+		return nil, fmt.Errorf("%s.secretKeyRef.name is required", field)
+	}
+	r, err := scaffold.ParseSecretRef(s.SecretKeyRef.Name+":"+s.SecretKeyRef.Key, "url")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return &r, nil
+}
+
+// localPath resolves p against the kustomization directory and refuses anything outside it,
+// symlinks included, as kustomize's default load restrictor does for its own generators: a
+// repository must not be able to pack the files of the machine that builds it (an Argo CD repo
+// server) into a ConfigMap.
+func localPath(dir, field, p string) (string, error) {
+	if filepath.IsAbs(p) || !filepath.IsLocal(filepath.FromSlash(p)) {
+		return "", fmt.Errorf("%s %q must be a relative path inside the kustomization directory (kustomize's load restrictor rule): move the generator into a kustomization at or above it", field, p)
+	}
+	full := filepath.Join(dir, filepath.FromSlash(p))
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		// A missing path: Read reports it in its own words.
+		if errors.Is(err, fs.ErrNotExist) {
+			return full, nil
+		}
+		return "", err
+	}
+	if dir == "" {
+		dir = "."
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return "", fmt.Errorf("%s %q leads outside the kustomization directory through a symlink (to %s)", field, p, real)
+	}
+	return full, nil
+}
+
+// readSchemaFile reads a schema file with the checks `init --schema` makes.
+func readSchemaFile(path, shown string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("schema file %s does not exist", shown)
+		}
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: spec.schema takes one .sql or .hcl file (use an %s for a migration directory)", shown, KindMigrationGenerator)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil, fmt.Errorf("schema file %s is empty", shown)
+	}
+	if err := migdir.CheckUTF8(shown, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,406 @@
+package kustomize_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ariga.io/atlas/sql/migrate"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
+	"github.com/kubectl-atlas/kubectl-atlas/kustomize"
+	"github.com/kubectl-atlas/kubectl-atlas/plugin"
+)
+
+// serveFnEnv makes this test binary act as kubectl-atlas: kustomize execs it (path os.Args[0],
+// this env in the function's exec.envs), and it runs the plugin's own root command, so the
+// in-process krusty tests exercise the real exec protocol without building the binary.
+const serveFnEnv = "KUBECTL_ATLAS_TEST_SERVE_FN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveFnEnv) == "1" {
+		streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+		cmd := plugin.NewCmdAtlas(streams)
+		cmd.SetArgs(os.Args[1:])
+		err := cmd.Execute()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
+		os.Exit(exitcode.Code(err))
+	}
+	os.Exit(m.Run())
+}
+
+// writeMigrations writes an atlas migration directory with a valid atlas.sum.
+func writeMigrations(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	ld, err := migrate.NewLocalDir(dir)
+	require.NoError(t, err)
+	sum, err := ld.Checksum()
+	require.NoError(t, err)
+	require.NoError(t, migrate.WriteSumFile(ld, sum))
+}
+
+var baseMigrations = map[string]string{
+	"20240101000000_users.sql": "CREATE TABLE users (id int PRIMARY KEY, name varchar(100));\n",
+	"20240102000000_posts.sql": "CREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users(id));\n",
+}
+
+// fnAnnotation is the function annotation that runs this test binary as the generator.
+func fnAnnotation() string {
+	return fmt.Sprintf("exec:\n  path: %s\n  args: [kustomize-fn]\n  envs: [%s=1]\n", os.Args[0], serveFnEnv)
+}
+
+func generatorYAML(kind, name, annotation, spec string) string {
+	return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  annotations:\n    config.kubernetes.io/function: |\n%s%s",
+		kustomize.APIVersion, kind, name, indent(annotation, "      "), "spec:\n"+indent(spec, "  "))
+}
+
+func indent(s, by string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(by + l + "\n")
+	}
+	return b.String()
+}
+
+const dbSecret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: app-db
+stringData:
+  url: mysql://root:pass@app-db.default:3306/app
+`
+
+// writeBase lays out a base kustomization: migrations/, the generator, the database Secret and
+// the nameReference configuration.
+func writeBase(t *testing.T, root, annotation string) string {
+	t.Helper()
+	base := filepath.Join(root, "base")
+	writeMigrations(t, filepath.Join(base, "migrations"), baseMigrations)
+	files := map[string]string{
+		"kustomization.yaml": "resources:\n- secret.yaml\ngenerators:\n- generator.yaml\nconfigurations:\n- kustomizeconfig.yaml\n",
+		"generator.yaml": generatorYAML(kustomize.KindMigrationGenerator, "app", annotation,
+			"dir: migrations\nurlFrom:\n  secretKeyRef:\n    name: app-db\n    key: url\n"),
+		"secret.yaml":          dbSecret,
+		"kustomizeconfig.yaml": string(scaffold.NameReferenceConfig()),
+	}
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(base, name), []byte(content), 0o644))
+	}
+	return base
+}
+
+func kustomizer(exec bool) *krusty.Kustomizer {
+	opts := krusty.MakeDefaultOptions()
+	opts.PluginConfig = types.EnabledPluginConfig(types.BploUseStaticallyLinked)
+	opts.PluginConfig.FnpLoadingOptions.EnableExec = exec
+	return krusty.MakeKustomizer(opts)
+}
+
+// build runs kustomize in-process on dir and returns the objects by kind and the function's stderr.
+func build(t *testing.T, dir string) (map[string][]*unstructured.Unstructured, string, error) {
+	t.Helper()
+	// kustomize hands the function the process's stderr: catch it for the assertions.
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	require.NoError(t, err)
+	saved := os.Stderr
+	os.Stderr = f
+	rm, runErr := kustomizer(true).Run(filesys.MakeFsOnDisk(), dir)
+	os.Stderr = saved
+	require.NoError(t, f.Close())
+	stderr, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	if runErr != nil {
+		return nil, string(stderr), runErr
+	}
+	b, err := rm.AsYaml()
+	require.NoError(t, err)
+	return byKind(t, b), string(stderr), nil
+}
+
+func byKind(t *testing.T, stream []byte) map[string][]*unstructured.Unstructured {
+	t.Helper()
+	out := map[string][]*unstructured.Unstructured{}
+	for _, doc := range strings.Split(string(stream), "\n---\n") {
+		if strings.TrimSpace(doc) == "" || strings.TrimSpace(doc) == "---" {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		out[u.GetKind()] = append(out[u.GetKind()], u)
+	}
+	return out
+}
+
+func one(t *testing.T, objs map[string][]*unstructured.Unstructured, kind string) *unstructured.Unstructured {
+	t.Helper()
+	require.Len(t, objs[kind], 1, "want exactly one %s, got %v", kind, objs)
+	return objs[kind][0]
+}
+
+func configMapRef(t *testing.T, m *unstructured.Unstructured) string {
+	t.Helper()
+	name, _, err := unstructured.NestedString(m.Object, "spec", "dir", "configMapRef", "name")
+	require.NoError(t, err)
+	return name
+}
+
+// runPlugin runs kubectl-atlas in-process, as a user would from the command line.
+func runPlugin(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := plugin.NewCmdAtlas(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestBaseEmitsWhatInitEmits(t *testing.T) {
+	base := writeBase(t, t.TempDir(), fnAnnotation())
+	objs, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+
+	cm := one(t, objs, "ConfigMap")
+	m := one(t, objs, "AtlasMigration")
+	assert.Regexp(t, `^app-migrations-[a-z0-9]{10}$`, cm.GetName(), "the ConfigMap carries kustomize's content hash")
+	assert.Equal(t, cm.GetName(), configMapRef(t, m), "the AtlasMigration follows the hashed name")
+	assert.NotContains(t, cm.GetAnnotations(), scaffold.NeedsHashAnnotation, "kustomize consumes the annotation")
+
+	// The same inputs through `init -o yaml`: identical objects but for the hash.
+	t.Chdir(base)
+	out, _, err := runPlugin(t, "init", "--dir", "migrations", "--name", "app", "--url-secret", "app-db:url", "-o", "yaml")
+	require.NoError(t, err)
+	want := byKind(t, []byte(out))
+	wantCM, wantM := one(t, want, "ConfigMap"), one(t, want, "AtlasMigration")
+	gotCM, gotM := cm.DeepCopy(), m.DeepCopy()
+	gotCM.SetName(wantCM.GetName())
+	require.NoError(t, unstructured.SetNestedField(gotM.Object, wantCM.GetName(), "spec", "dir", "configMapRef", "name"))
+	assert.Equal(t, wantCM.Object, gotCM.Object)
+	assert.Equal(t, wantM.Object, gotM.Object)
+	assert.Equal(t, "20240102000000", m.GetAnnotations()["kubectl-atlas.io/target-version"])
+}
+
+func TestOverlayWithPrefixFollowsNames(t *testing.T) {
+	root := t.TempDir()
+	base := writeBase(t, root, fnAnnotation())
+	overlay := filepath.Join(root, "overlays", "staging")
+	require.NoError(t, os.MkdirAll(overlay, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"),
+		[]byte("resources:\n- ../../base\nnamePrefix: staging-\nnameSuffix: -v2\nnamespace: staging\n"), 0o644))
+
+	baseObjs, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+	objs, stderr, err := build(t, overlay)
+	require.NoError(t, err, stderr)
+
+	cm, m, secret := one(t, objs, "ConfigMap"), one(t, objs, "AtlasMigration"), one(t, objs, "Secret")
+	assert.Regexp(t, `^staging-app-migrations-v2-[a-z0-9]{10}$`, cm.GetName())
+	assert.Equal(t, "staging-app-v2", m.GetName())
+	assert.Equal(t, "staging", m.GetNamespace())
+	assert.Equal(t, "staging", cm.GetNamespace())
+	assert.Equal(t, cm.GetName(), configMapRef(t, m))
+	secretName, _, _ := unstructured.NestedString(m.Object, "spec", "urlFrom", "secretKeyRef", "name")
+	assert.Equal(t, secret.GetName(), secretName)
+	assert.Equal(t, "staging-app-db-v2", secretName)
+	// The overlay keeps the base's content hash, behind the suffix.
+	assert.Equal(t, strings.TrimPrefix(one(t, baseObjs, "ConfigMap").GetName(), "app-migrations-"), strings.TrimPrefix(cm.GetName(), "staging-app-migrations-v2-"))
+}
+
+func TestChangedMigrationChangesHash(t *testing.T) {
+	base := writeBase(t, t.TempDir(), fnAnnotation())
+	before, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+	again, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+	assert.Equal(t, one(t, before, "ConfigMap").GetName(), one(t, again, "ConfigMap").GetName(), "same input, same name")
+
+	changed := map[string]string{}
+	for k, v := range baseMigrations {
+		changed[k] = v
+	}
+	changed["20240103000000_index.sql"] = "CREATE INDEX users_name ON users (name);\n"
+	writeMigrations(t, filepath.Join(base, "migrations"), changed)
+	after, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+
+	cmBefore, cmAfter := one(t, before, "ConfigMap"), one(t, after, "ConfigMap")
+	assert.NotEqual(t, cmBefore.GetName(), cmAfter.GetName())
+	m := one(t, after, "AtlasMigration")
+	assert.Equal(t, cmAfter.GetName(), configMapRef(t, m))
+	assert.Equal(t, "20240103000000", m.GetAnnotations()["kubectl-atlas.io/target-version"])
+}
+
+func TestSchemaGenerator(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"kustomization.yaml": "generators:\n- generator.yaml\nconfigurations:\n- kustomizeconfig.yaml\nnamePrefix: dev-\n",
+		"generator.yaml": generatorYAML(kustomize.KindSchemaGenerator, "shop", fnAnnotation(),
+			"schema: schema.sql\nconfigMap: true\nwave: 5\nurlFrom:\n  secretKeyRef:\n    name: shop-db\n"),
+		"schema.sql":           "CREATE TABLE t (id int);\n",
+		"kustomizeconfig.yaml": string(scaffold.NameReferenceConfig()),
+	}
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	objs, stderr, err := build(t, dir)
+	require.NoError(t, err, stderr)
+	cm, s := one(t, objs, "ConfigMap"), one(t, objs, "AtlasSchema")
+	assert.Regexp(t, `^dev-shop-schema-[a-z0-9]{10}$`, cm.GetName())
+	ref, _, _ := unstructured.NestedString(s.Object, "spec", "schema", "configMapKeyRef", "name")
+	assert.Equal(t, cm.GetName(), ref)
+	key, _, _ := unstructured.NestedString(s.Object, "spec", "schema", "configMapKeyRef", "key")
+	assert.Equal(t, "schema.sql", key)
+	secret, _, _ := unstructured.NestedString(s.Object, "spec", "urlFrom", "secretKeyRef", "key")
+	assert.Equal(t, "url", secret, "the Secret key defaults to url")
+	assert.Equal(t, "5", s.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+	assert.Equal(t, "5", cm.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+}
+
+// TestBadInputErrors: bad directories fail the build with the error `configmap` gives for the
+// same directory, prefixed with the generator, and nothing is generated.
+func TestBadInputErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		spec  string
+		// configmapArgs, when set, must give an error contained in the generator's.
+		configmapArgs []string
+		want          string
+	}{
+		{
+			name:          "missing directory",
+			spec:          "dir: migrations\n",
+			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+			want:          "migrations does not exist",
+		},
+		{
+			name: "checksum mismatch",
+			setup: func(t *testing.T, dir string) {
+				writeMigrations(t, filepath.Join(dir, "migrations"), baseMigrations)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "20240101000000_users.sql"), []byte("CREATE TABLE users (id bigint);\n"), 0o644))
+			},
+			spec:          "dir: migrations\n",
+			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+			want:          "atlas.sum",
+		},
+		{
+			name: "a file, not a directory",
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations"), []byte("x"), 0o644))
+			},
+			spec:          "dir: migrations\n",
+			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+			want:          "not a directory",
+		},
+		{
+			name: "outside the kustomization",
+			spec: "dir: ../migrations\n",
+			want: `spec.dir "../migrations" must be a relative path inside the kustomization directory`,
+		},
+		{
+			name: "unknown field",
+			spec: "dirr: migrations\n",
+			want: `unknown field "dirr" (see docs/kustomize.md`,
+		},
+		{
+			name: "no dir",
+			spec: "format: atlas\n",
+			want: "spec.dir is required",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("generators:\n- generator.yaml\n"), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "generator.yaml"), []byte(generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), tc.spec)), 0o644))
+			_, stderr, err := build(t, dir)
+			require.Error(t, err)
+			assert.Contains(t, stderr, `AtlasMigrationGenerator "app": `)
+			assert.Contains(t, stderr, tc.want)
+			if tc.configmapArgs != nil {
+				t.Chdir(dir)
+				_, _, cmErr := runPlugin(t, tc.configmapArgs...)
+				require.Error(t, cmErr)
+				assert.Contains(t, stderr, cmErr.Error(), "the generator reports what configmap reports")
+			}
+		})
+	}
+}
+
+// TestAlphaPluginsWithoutExecGenerateNothing pins the kustomize behaviour the docs warn about:
+// --enable-alpha-plugins without --enable-exec silently skips the generator.
+func TestAlphaPluginsWithoutExecGenerateNothing(t *testing.T) {
+	base := writeBase(t, t.TempDir(), fnAnnotation())
+	rm, err := kustomizer(false).Run(filesys.MakeFsOnDisk(), base)
+	require.NoError(t, err, "no error, which is the trap")
+	b, err := rm.AsYaml()
+	require.NoError(t, err)
+	objs := byKind(t, b)
+	assert.Empty(t, objs["ConfigMap"])
+	assert.Empty(t, objs["AtlasMigration"])
+	assert.Len(t, objs["Secret"], 1)
+}
+
+// TestExecEndToEnd builds the real kubectl-atlas, puts it on PATH and runs the generator the
+// way the docs tell users to: exec path kubectl-atlas, args [kustomize-fn]. It also runs the
+// standalone mode and --print-config.
+func TestExecEndToEnd(t *testing.T) {
+	bin := t.TempDir()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-atlas"), "./cmd/kubectl-atlas")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	viaTestBinary, stderr, err := build(t, writeBase(t, t.TempDir(), fnAnnotation()))
+	require.NoError(t, err, stderr)
+	base := writeBase(t, t.TempDir(), "exec:\n  path: kubectl-atlas\n  args: [kustomize-fn]\n")
+	viaBinary, stderr, err := build(t, base)
+	require.NoError(t, err, stderr)
+	assert.Equal(t, viaTestBinary, viaBinary)
+	assert.Equal(t, one(t, viaBinary, "ConfigMap").GetName(), configMapRef(t, one(t, viaBinary, "AtlasMigration")))
+
+	standalone := exec.Command(filepath.Join(bin, "kubectl-atlas"), "kustomize-fn", "generator.yaml")
+	standalone.Dir = base
+	out, err = standalone.Output()
+	require.NoError(t, err)
+	objs := byKind(t, out)
+	assert.Equal(t, "true", one(t, objs, "ConfigMap").GetAnnotations()[scaffold.NeedsHashAnnotation])
+	assert.Equal(t, "app-migrations", configMapRef(t, one(t, objs, "AtlasMigration")))
+
+	printed, err := exec.Command(filepath.Join(bin, "kubectl-atlas"), "kustomize-fn", "--print-config").Output()
+	require.NoError(t, err)
+	assert.Equal(t, string(scaffold.NameReferenceConfig()), string(printed))
+
+	bad := exec.Command(filepath.Join(bin, "kubectl-atlas"), "kustomize-fn", "missing.yaml")
+	bad.Dir = base
+	var badErr bytes.Buffer
+	bad.Stderr = &badErr
+	err = bad.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, exitcode.Failure, ee.ExitCode())
+	assert.Contains(t, badErr.String(), "missing.yaml")
+}
