@@ -115,7 +115,7 @@ func (o *StatusOptions) Complete(args []string) error {
 	if o.Dir != "" {
 		d, err := migdir.Read(o.Dir, migdir.Options{})
 		if err != nil {
-			return fmt.Errorf("--dir %s: %w", o.Dir, err)
+			return fmt.Errorf("--dir: %w", err)
 		}
 		o.versions = d.Versions()
 	}
