@@ -193,6 +193,11 @@ apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
 patches:
 - path: ` + path.Base(ArgoCDHealthFile) + `
+  # By target, so argocd-cm matches in whatever namespace Argo CD is installed.
+  target:
+    version: v1
+    kind: ConfigMap
+    name: argocd-cm
 `)
 }
 
