@@ -1,20 +1,174 @@
 package plugin
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 )
 
-// NewCmdApply is a placeholder until the verb is built (see the open issues).
+const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
+
+Objects are ordered as an Argo CD sync orders them: phase (PreSync, Sync, PostSync hooks from
+argocd.argoproj.io/hook), sync wave (argocd.argoproj.io/sync-wave, else helm.sh/hook-weight),
+kind (Namespaces, ..., ConfigMaps, CRDs, ..., Deployments, ..., custom resources last) and
+name, with each Namespace and CRD moved ahead of the first object that needs it. Each group is
+applied with server-side apply (field manager kubectl-atlas). Before the next group starts,
+every object of the group must be healthy, judged as Argo CD would: AtlasSchema and
+AtlasMigration by the project's health check, Argo CD's built-in kinds (Deployment, Job,
+Service, PVC, ...) by kstatus, and kinds without a health check (ConfigMap, Secret, ...) at once.
+A Degraded object stops the apply with the operator's message; objects of earlier waves stay
+applied. Like Argo CD, the last wave is not waited for unless --wait is given. Hooks marked
+Skip are not applied; SyncFail hooks are applied only when the apply fails.
+
+Unknown kinds (a CRD that is not installed), invalid YAML, namespaces that contradict -n and
+duplicate objects are reported, with file and line, before anything is applied.
+
+Exit codes:
+  0    applied (and healthy where waited for)
+  1    error (invalid input, unknown kind, conflict with another field manager, RBAC, API error)
+  2    usage error
+  3    an object is Degraded
+  4    --timeout expired while waiting for health
+  130  interrupted (Ctrl-C)`
+
+const applyExample = `  # Apply a folder (its .yaml, .yml and .json files) in sync-wave order
+  kubectl atlas apply -f deploy/
+
+  # Build a kustomization first, and wait for the last wave too
+  kubectl atlas apply -k overlays/prod --wait --timeout 15m
+
+  # What would be applied, in which order
+  kubectl atlas apply -f deploy/ --dry-run=client`
+
+// ApplyOptions implements `kubectl atlas apply`.
+type ApplyOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+
+	Files          []string
+	Kustomization  string
+	DryRun         string
+	Timeout        time.Duration
+	Wait           bool
+	ForceConflicts bool
+
+	objs   []*apply.Object
+	client *cluster.Client
+
+	genericiooptions.IOStreams
+}
+
+// NewCmdApply returns the apply command.
 func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:    "apply",
-		Hidden: true,
+	o := &ApplyOptions{configFlags: configFlags, IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:     "apply (-f FILE|DIR|- ... | -k DIR) [--dry-run=server|client] [--timeout D] [--wait]",
+		Short:   "Server-side apply manifests in Argo CD sync-wave order, waiting for health between waves",
+		Long:    applyLong,
+		Example: applyExample,
+		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitcode.Newf(exitcode.Failure, "%s is not built yet", cmd.Name())
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
+	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Manifest file, directory (not recursive) or - for stdin; repeatable")
+	cmd.Flags().StringVarP(&o.Kustomization, "kustomize", "k", "", "Build this kustomization directory first (as kustomize build does)")
+	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", "none, server (the API server validates, nothing is stored) or client (print the plan only)")
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = apply.DryRunClient
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "Limit on the whole apply, waits included; 0 means no limit")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Also wait until the objects of the last wave are healthy")
+	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields owned by other field managers")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *ApplyOptions) Validate() error {
+	switch {
+	case len(o.Files) == 0 && o.Kustomization == "":
+		return exitcode.UsageErrorf("give the manifests with -f FILE|DIR|- or -k DIR")
+	case len(o.Files) > 0 && o.Kustomization != "":
+		return exitcode.UsageErrorf("use either -f or -k, not both")
+	case o.Timeout < 0:
+		return exitcode.UsageErrorf("--timeout must not be negative (0 means no limit)")
+	}
+	switch o.DryRun {
+	case "none":
+		o.DryRun = apply.DryRunNone
+	case apply.DryRunNone, apply.DryRunServer, apply.DryRunClient:
+	default:
+		return exitcode.UsageErrorf("--dry-run must be none, server or client, not %q", o.DryRun)
+	}
+	if o.DryRun != apply.DryRunNone && o.Wait {
+		return exitcode.UsageErrorf("--wait cannot wait for a dry run")
+	}
+	return nil
+}
+
+// Complete reads the manifests and builds the client.
+func (o *ApplyOptions) Complete() error {
+	var err error
+	if o.Kustomization != "" {
+		o.objs, err = apply.LoadKustomization(o.Kustomization)
+	} else {
+		o.objs, err = apply.LoadFiles(o.Files, o.In)
+	}
+	if err != nil {
+		return exitcode.New(exitcode.Failure, err)
+	}
+	if len(o.objs) == 0 {
+		return exitcode.Newf(exitcode.Failure, "no objects to apply in %v", append(o.Files, o.Kustomization))
+	}
+	o.client, err = cluster.New(o.configFlags)
+	return err
+}
+
+// Run applies.
+func (o *ApplyOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	mapper, err := o.client.RESTMapper()
+	if err != nil {
+		return exitcode.New(exitcode.Failure, fmt.Errorf("discovering the cluster's kinds: %s", cluster.Redact(err.Error())))
+	}
+	sum, err := apply.Run(ctx, o.client, o.objs, mapper, apply.Options{
+		DryRun:   o.DryRun,
+		Wait:     o.Wait,
+		Force:    o.ForceConflicts,
+		Out:      o.Out,
+		Progress: cluster.NewProgress(o.ErrOut),
+	})
+	if err != nil {
+		return err
+	}
+	what := "applied"
+	if o.DryRun != apply.DryRunNone {
+		what = "would apply (" + o.DryRun + " dry run)"
+	}
+	_, err = fmt.Fprintf(o.Out, "%s %d object(s) in %d wave(s); waited for %d to become healthy; %s\n",
+		what, sum.Applied, sum.Groups, sum.Waited, sum.Took.Round(time.Millisecond))
+	return err
 }
