@@ -1,0 +1,164 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"ariga.io/atlas/sql/migrate"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+)
+
+const migTestdata = "../internal/migdir/testdata"
+
+// runAtlas runs the root command as main does and returns stdout, stderr and the exit code.
+func runAtlas(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := NewCmdAtlas(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err != nil {
+		errOut.WriteString("error: " + err.Error() + "\n")
+	}
+	return out.String(), errOut.String(), exitcode.Code(err)
+}
+
+func writeTestDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	return dir
+}
+
+func TestConfigMapYAML(t *testing.T) {
+	out, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/atlas", "--name", "myapp-migrations", "-n", "shop")
+	require.Equal(t, 0, code, errOut)
+	var cm map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(out), &cm))
+	assert.Equal(t, "ConfigMap", cm["kind"])
+	assert.Equal(t, map[string]any{"name": "myapp-migrations", "namespace": "shop"}, cm["metadata"])
+	data := cm["data"].(map[string]any)
+	sum, err := os.ReadFile(migTestdata + "/atlas/atlas.sum")
+	require.NoError(t, err)
+	assert.Equal(t, string(sum), data["atlas.sum"])
+	assert.Len(t, data, 4)
+	assert.Contains(t, errOut, "left out: README.md")
+
+	again, _, _ := runAtlas(t, "configmap", "--dir", migTestdata+"/atlas", "--name", "myapp-migrations", "-n", "shop")
+	assert.Equal(t, out, again, "deterministic")
+
+	js, _, code := runAtlas(t, "cm", "--dir", migTestdata+"/atlas", "--name", "x", "-o", "json")
+	require.Equal(t, 0, code)
+	var fromJSON map[string]any
+	require.NoError(t, json.Unmarshal([]byte(js), &fromJSON))
+	assert.Equal(t, data, fromJSON["data"])
+	assert.NotContains(t, fromJSON["metadata"], "namespace", "no -n, no namespace: it goes where it is applied")
+}
+
+func TestConfigMapConvertAndHash(t *testing.T) {
+	out, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/flyway", "--name", "fly")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "converted 5 flyway migration(s)")
+	assert.Contains(t, out, "01.01.00_email.sql: |")
+
+	dir := writeTestDir(t, map[string]string{"1_a.sql": "CREATE TABLE a (id int);\n"})
+	out, errOut, code = runAtlas(t, "configmap", "--dir", dir, "--name", "h", "--hash")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "--hash: atlas.sum computed over 1 file(s)")
+	assert.Contains(t, out, "atlas.sum: |")
+	_, err := os.Stat(filepath.Join(dir, "atlas.sum"))
+	assert.True(t, os.IsNotExist(err), "the directory on disk is not changed")
+}
+
+func TestConfigMapLarge(t *testing.T) {
+	files := map[string]string{}
+	for i := range 30 {
+		files[fmt.Sprintf("%03d_t.sql", i+1)] = "CREATE TABLE t (id int);\n" + strings.Repeat("-- filler for a large directory\n", 300)
+	}
+	dir := writeTestDir(t, files)
+	out, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "big", "--hash")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "argocd.argoproj.io/sync-options: ServerSideApply=true")
+	assert.Contains(t, errOut, "past 256 KiB client-side `kubectl apply` and Argo CD's default sync fail")
+}
+
+// sumOf is the atlas.sum of files, computed by atlas's own code.
+func sumOf(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var mf []migrate.File
+	for _, n := range names {
+		mf = append(mf, migrate.NewLocalFile(n, []byte(files[n])))
+	}
+	hf, err := migrate.NewHashFile(mf)
+	require.NoError(t, err)
+	b, err := hf.MarshalText()
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestConfigMapBadInput: every bad input is a clear error with a documented exit code and
+// nothing on stdout.
+func TestConfigMapBadInput(t *testing.T) {
+	good := map[string]string{"1_a.sql": "CREATE TABLE a (id int);\n"}
+	big := map[string]string{}
+	for i := range 5 {
+		big[fmt.Sprintf("%d_big.sql", i+1)] = strings.Repeat("-- x\n", 50000)
+	}
+	tests := []struct {
+		name  string
+		files map[string]string // nil: no directory is created
+		args  []string          // DIR is replaced by the directory
+		code  int
+		want  string
+	}{
+		{"no --dir", nil, []string{"--name", "x"}, exitcode.Usage, "--dir is required"},
+		{"no --name", good, []string{"--dir", "DIR"}, exitcode.Usage, "--name is required"},
+		{"bad name", good, []string{"--dir", "DIR", "--name", "Bad_Name"}, exitcode.Usage, `--name "Bad_Name" is not a valid object name`},
+		{"bad format", good, []string{"--dir", "DIR", "--name", "x", "--format", "sqitch"}, exitcode.Usage, `--format "sqitch" is not supported`},
+		{"bad output", good, []string{"--dir", "DIR", "--name", "x", "-o", "wide"}, exitcode.Usage, "--output must be yaml or json"},
+		{"unknown flag", good, []string{"--dir", "DIR", "--name", "x", "--nope"}, exitcode.Usage, "unknown flag: --nope"},
+		{"positional argument", good, []string{"--dir", "DIR", "--name", "x", "extra"}, exitcode.Usage, "unknown command"},
+		{"missing directory", nil, []string{"--dir", "/nonexistent/migrations", "--name", "x"}, exitcode.Failure, "/nonexistent/migrations does not exist"},
+		{"not a directory", good, []string{"--dir", "DIR/1_a.sql", "--name", "x"}, exitcode.Failure, "1_a.sql is not a directory"},
+		{"empty directory", map[string]string{}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "no migration files (*.sql) found"},
+		{"missing atlas.sum", good, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "atlas.sum: not found"},
+		{"edited since atlas.sum", map[string]string{"1_a.sql": "CREATE TABLE a (id bigint);\n", "atlas.sum": sumOf(t, good)}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "1_a.sql: was edited since atlas.sum was written"},
+		{"non-UTF-8", map[string]string{"1_a.sql": "SELECT '\xff';\n"}, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "1_a.sql: line 1: not valid UTF-8"},
+		{"invalid key", map[string]string{"1 a.sql": "SELECT 1;\n"}, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "file name is not a valid ConfigMap key"},
+		{"too large", big, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "past the 1 MiB a ConfigMap can hold. Largest files:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := ""
+			if tt.files != nil {
+				dir = writeTestDir(t, tt.files)
+			}
+			args := []string{"configmap"}
+			for _, a := range tt.args {
+				args = append(args, strings.Replace(a, "DIR", dir, 1))
+			}
+			out, errOut, code := runAtlas(t, args...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Empty(t, out, "nothing on stdout")
+			assert.Contains(t, errOut, tt.want)
+		})
+	}
+}
