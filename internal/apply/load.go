@@ -5,7 +5,6 @@
 package apply
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -128,28 +126,19 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 // Parse reads the YAML (or JSON) documents of one file. Lists (kind: List, or *List) are
 // expanded. Empty documents are skipped. Errors name the file and line.
 func Parse(name string, data []byte) ([]*Object, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var out []*Object
-	line := 1
-	for {
-		doc, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: reading YAML: %w", name, line, err)
-		}
-		start := line + leadingBlankLines(doc)
-		line += bytes.Count(doc, []byte("\n"))
-		if len(bytes.TrimSpace(stripComments(doc))) == 0 || string(bytes.TrimSpace(doc)) == "---" {
+	for _, d := range splitDocs(data) {
+		doc := d.data
+		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
 			continue
 		}
+		start := d.line + leadingBlankLines(doc)
 		js, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			at := start
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 				n, _ := strconv.Atoi(m[1])
-				at = start + n - 1 - leadingBlankLines(doc)
+				at = d.line + n - 1
 			}
 			return nil, fmt.Errorf("%s:%d: invalid YAML: %s", name, at, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
 		}
@@ -168,6 +157,27 @@ func Parse(name string, data []byte) ([]*Object, error) {
 		out = append(out, objs...)
 	}
 	return out, nil
+}
+
+type rawDoc struct {
+	data []byte
+	line int // first line of data in the file (1-based)
+}
+
+// splitDocs splits a YAML stream at "---" lines, remembering where each document starts.
+func splitDocs(data []byte) []rawDoc {
+	var docs []rawDoc
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	cur := rawDoc{line: 1}
+	for i, l := range lines {
+		if bytes.HasPrefix(l, []byte("---")) && (len(bytes.TrimSpace(l)) == 3 || l[3] == ' ' || l[3] == '\t') {
+			docs = append(docs, cur)
+			cur = rawDoc{line: i + 2}
+			continue
+		}
+		cur.data = append(cur.data, l...)
+	}
+	return append(docs, cur)
 }
 
 func expand(u *unstructured.Unstructured, source string) ([]*Object, error) {

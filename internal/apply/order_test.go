@@ -1,0 +1,173 @@
+package apply
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func ids(groups []*Group) []string {
+	var out []string
+	for _, g := range groups {
+		for _, t := range g.Tasks {
+			out = append(out, g.Name()+" "+t.Obj.GetKind()+"/"+t.Obj.GetName())
+		}
+	}
+	return out
+}
+
+func mustParse(t *testing.T, y string) []*Object {
+	t.Helper()
+	objs, err := Parse("test.yaml", []byte(y))
+	require.NoError(t, err)
+	return objs
+}
+
+func TestOrder(t *testing.T) {
+	objs := mustParse(t, `
+apiVersion: db.atlasgo.io/v1alpha1
+kind: AtlasMigration
+metadata: {name: app, namespace: shop, annotations: {argocd.argoproj.io/sync-wave: "1"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, annotations: {argocd.argoproj.io/sync-wave: "2"}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b-migrations, namespace: shop}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a-config, namespace: shop}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: smoke, namespace: shop, annotations: {argocd.argoproj.io/hook: PostSync}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: backup, namespace: shop, annotations: {argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/sync-wave: "5"}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, annotations: {argocd.argoproj.io/sync-wave: "3"}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: ignored, namespace: shop, annotations: {argocd.argoproj.io/hook: Skip}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: cleanup, namespace: shop, annotations: {argocd.argoproj.io/hook: SyncFail}}
+`)
+	tasks, skipped, err := Tasks(objs)
+	require.NoError(t, err)
+	require.Len(t, skipped, 1)
+	assert.Equal(t, "ignored", skipped[0].Obj.GetName())
+	Sort(tasks)
+	groups, syncFail := Groups(tasks)
+	// The Namespace (wave 3) is moved before the first object in it (the PreSync hook) and
+	// takes its phase and wave.
+	assert.Equal(t, []string{
+		"PreSync wave 5 Namespace/shop",
+		"PreSync wave 5 Job/backup",
+		"wave 0 Secret/db",
+		"wave 0 ConfigMap/a-config",
+		"wave 0 ConfigMap/b-migrations",
+		"wave 1 AtlasMigration/app",
+		"wave 2 Deployment/web",
+		"PostSync wave 0 Job/smoke",
+	}, ids(groups))
+	require.Len(t, syncFail, 1)
+	assert.Equal(t, "cleanup", syncFail[0].Obj.GetName())
+}
+
+func TestOrderCRDBeforeItsObjects(t *testing.T) {
+	objs := mustParse(t, `
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com, annotations: {argocd.argoproj.io/sync-wave: "10"}}
+spec: {group: example.com, names: {kind: Widget, plural: widgets}, scope: Cluster}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, annotations: {argocd.argoproj.io/sync-wave: "-1"}}
+`)
+	tasks, _, err := Tasks(objs)
+	require.NoError(t, err)
+	Sort(tasks)
+	groups, _ := Groups(tasks)
+	assert.Equal(t, []string{"wave -1 ConfigMap/c", "wave 0 CustomResourceDefinition/widgets.example.com", "wave 0 Widget/w"}, ids(groups))
+}
+
+func TestTasksErrors(t *testing.T) {
+	_, _, err := Tasks(mustParse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {argocd.argoproj.io/sync-wave: one}}\n"))
+	assert.ErrorContains(t, err, `test.yaml:1: configmap/c: argocd.argoproj.io/sync-wave "one" is not an integer`)
+	_, _, err = Tasks(mustParse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {argocd.argoproj.io/hook: Later}}\n"))
+	assert.ErrorContains(t, err, `unknown argocd.argoproj.io/hook "Later"`)
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, err string
+		want          []string
+	}{
+		{name: "list and comments", in: "# top\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\n# only a comment\n---\n", want: []string{"configmap/a", "secret/b"}},
+		{name: "json", in: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"j"}}`, want: []string{"configmap/j"}},
+		{name: "bad yaml", in: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [b\n", err: "f.yaml:8: invalid YAML"},
+		{name: "no kind", in: "apiVersion: v1\nmetadata: {name: a}\n", err: "f.yaml:1: the document has no apiVersion or kind"},
+		{name: "no name", in: "apiVersion: v1\nkind: ConfigMap\n", err: "f.yaml:1: ConfigMap has no metadata.name"},
+		{name: "generateName", in: "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: x-}\n", err: "metadata.generateName"},
+		{name: "scalar", in: "just text\n", err: "f.yaml:1:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := Parse("f.yaml", []byte(tc.in))
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			var got []string
+			for _, o := range objs {
+				got = append(got, o.ID())
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.yml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not yaml"), 0o644))
+	objs, err := LoadFiles([]string{dir, "-"}, strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"))
+	require.NoError(t, err)
+	require.Len(t, objs, 3)
+	assert.Equal(t, filepath.Join(dir, "a.yml")+":1", objs[0].Source)
+	assert.Equal(t, "-:1", objs[2].Source)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources: [a.yml]\n"), 0o644))
+	_, err = LoadFiles([]string{dir}, nil)
+	assert.ErrorContains(t, err, "holds a kustomization: apply it with -k")
+	objs, err = LoadKustomization(dir)
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	assert.Equal(t, "configmap/a", objs[0].ID())
+
+	_, err = LoadFiles([]string{filepath.Join(dir, "missing.yaml")}, nil)
+	assert.ErrorContains(t, err, "missing.yaml")
+}
