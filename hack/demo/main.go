@@ -1,0 +1,161 @@
+// Command demo is the cluster side of hack/demo.sh (`make demo`).
+//
+//	demo controlplane -kubeconfig FILE   start kube-apiserver + etcd with the Atlas Operator's CRDs
+//	                                     (internal/testenv), write an admin kubeconfig to FILE, and
+//	                                     run until SIGINT/SIGTERM, then stop them and remove FILE
+//	demo operator -kubeconfig FILE -n NS NAME
+//	                                     play the Atlas Operator for AtlasMigration NAME: write its
+//	                                     status the way operator v0.7.37 does (first Reconciling,
+//	                                     then Applied at the target version) through the status
+//	                                     subresource
+//
+// The real operator cannot run here (no kubelet, and the atlas CLI it shells out to is not on the
+// module proxy), so the demo says plainly when this program stands in for it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: demo controlplane|operator [flags]")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file")
+	switch args[0] {
+	case "controlplane":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return controlPlane(*kubeconfig)
+	case "operator":
+		ns := fs.String("n", "default", "namespace")
+		delay := fs.Duration("delay", 2*time.Second, "time between the Reconciling and the Applied status")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("operator: one AtlasMigration name is required")
+		}
+		return playOperator(*kubeconfig, *ns, fs.Arg(0), *delay)
+	}
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func controlPlane(kubeconfig string) error {
+	if kubeconfig == "" {
+		return errors.New("-kubeconfig is required")
+	}
+	// Catch the signals before starting, so a quick Ctrl-C still stops what was started.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	env, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		return err
+	}
+	defer os.Remove(kubeconfig)
+	b, err := os.ReadFile(env.Kubeconfig)
+	if err == nil {
+		// Written under a temporary name and renamed: the script waits for the file to appear.
+		tmp := kubeconfig + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o600); err == nil {
+			err = os.Rename(tmp, kubeconfig)
+		}
+	}
+	if err != nil {
+		return errors.Join(err, env.Stop())
+	}
+	<-sig
+	return env.Stop()
+}
+
+func playOperator(kubeconfig, ns, name string, delay time.Duration) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ri := dyn.Resource(atlas.MigrationGVR).Namespace(ns)
+	ctx := context.Background()
+
+	// What the operator writes while it works on a new generation, then when atlas succeeded.
+	if err := writeStatus(ctx, ri, name, func(u *unstructured.Unstructured) map[string]any {
+		return status(u, "False", "Reconciling", "Reconciling", nil)
+	}); err != nil {
+		return err
+	}
+	time.Sleep(delay)
+	return writeStatus(ctx, ri, name, func(u *unstructured.Unstructured) map[string]any {
+		version := u.GetAnnotations()[atlas.TargetVersionAnnotation]
+		return status(u, "True", "Applied", "", map[string]any{
+			"lastAppliedVersion": version,
+			"lastApplied":        time.Now().Unix(),
+		})
+	})
+}
+
+func writeStatus(ctx context.Context, ri dynamic.ResourceInterface, name string, build func(*unstructured.Unstructured) map[string]any) error {
+	u, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	u.Object["status"] = build(u)
+	_, err = ri.UpdateStatus(ctx, u, metav1.UpdateOptions{FieldManager: "atlas-operator-demo"})
+	return err
+}
+
+// status is the operator's status block as SetReconciling / SetReady (api/v1alpha1) write it:
+// Ready, Reconciling and Stalled together, each with the object's generation.
+func status(u *unstructured.Unstructured, ready, reason, message string, extra map[string]any) map[string]any {
+	gen := u.GetGeneration()
+	now := time.Now().UTC().Format(time.RFC3339)
+	reconciling := "True"
+	if ready == "True" {
+		reconciling = "False"
+	}
+	cond := func(typ, st, reason, message string) map[string]any {
+		return map[string]any{"type": typ, "status": st, "reason": reason, "message": message,
+			"observedGeneration": gen, "lastTransitionTime": now}
+	}
+	s := map[string]any{
+		"observedGeneration": gen,
+		"conditions": []any{
+			cond("Ready", ready, reason, message),
+			cond("Reconciling", reconciling, reason, message),
+			cond("Stalled", "False", reason, ""),
+		},
+	}
+	if prev, ok, _ := unstructured.NestedString(u.Object, "status", "observed_hash"); ok {
+		s["observed_hash"] = prev
+	}
+	for k, v := range extra {
+		s[k] = v
+	}
+	return s
+}
