@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+)
+
+// TestDemoScript runs hack/demo.sh (what `make demo` runs) end to end with a freshly built
+// plugin, and checks the story it tells and that it leaves no control plane behind.
+func TestDemoScript(t *testing.T) {
+	_, err := testenv.AssetsDir() // fail, with the fix, when bin/testbin is missing
+	require.NoError(t, err)
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "kubectl-atlas")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/kubectl-atlas")
+	build.Dir = root
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	cmd := exec.Command("bash", "hack/demo.sh")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "KUBECTL_ATLAS="+bin, "NO_COLOR=1")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err = cmd.Run()
+	log := buf.String()
+	require.NoError(t, err, log)
+
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^blog\s+AtlasMigration\s+Progressing\b`),
+		regexp.MustCompile(`PLAYS THE ATLAS OPERATOR`),
+		regexp.MustCompile(`atlasmigration/blog healthy`),
+		regexp.MustCompile(`(?m)^blog\s+AtlasMigration\s+Healthy\s+Applied\s+20240602120000\b`),
+		regexp.MustCompile(`resource.customizations.health.db.atlasgo.io_AtlasMigration`),
+		regexp.MustCompile(`control plane stopped`),
+	} {
+		assert.Regexp(t, want, log)
+	}
+	assert.Less(t, strings.Index(log, "Progressing"), strings.Index(log, "PLAYS THE ATLAS OPERATOR"), "the status before the operator is played")
+	assert.NotContains(t, log, "demo-only", "the Secret's password is never printed")
+	kubeconfig := regexp.MustCompile(`KUBECONFIG=(\S+)`).FindStringSubmatch(log)
+	require.Len(t, kubeconfig, 2)
+	_, err = os.Stat(filepath.Dir(kubeconfig[1]))
+	assert.True(t, os.IsNotExist(err), "the demo removes its work folder")
+}
