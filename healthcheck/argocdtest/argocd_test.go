@@ -1,0 +1,225 @@
+// Package argocdtest judges kubectl-atlas's health scripts, fixtures and Lua VM with Argo CD's
+// own code: util/settings reads the generated argocd-cm, util/lua runs the scripts and
+// gitops-engine's pkg/health applies the deletion pre-check, as in the application controller.
+package argocdtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/argoproj/argo-cd/gitops-engine/pkg/health"
+	appv1 "github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	argolua "github.com/argoproj/argo-cd/v3/util/lua"
+	"github.com/argoproj/argo-cd/v3/util/settings"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
+)
+
+const testdata = "../testdata"
+
+// overridesFrom loads a generated argocd-cm into Argo CD's settings manager (through a fake
+// clientset, as Argo CD's own settings tests do) and returns the resource overrides it reads.
+func overridesFrom(t testing.TB, data map[string]string) map[string]appv1.ResourceOverride {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	cm.Name, cm.Namespace = "argocd-cm", "argocd"
+	cm.Labels = map[string]string{"app.kubernetes.io/part-of": "argocd"}
+	cm.Data = data
+	secret := &corev1.Secret{}
+	secret.Name, secret.Namespace = "argocd-secret", "argocd"
+	secret.Labels = map[string]string{"app.kubernetes.io/part-of": "argocd"}
+	mgr := settings.NewSettingsManager(context.Background(), fake.NewClientset(cm, secret), "argocd")
+	ov, err := mgr.GetResourceOverrides()
+	require.NoError(t, err)
+	return ov
+}
+
+// renderedData is the data of a Render output in the given format (for helm, configs.cm).
+func renderedData(t testing.TB, format string) map[string]string {
+	t.Helper()
+	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format})
+	require.NoError(t, err)
+	var doc struct {
+		Data    map[string]string `json:"data"`
+		Configs struct {
+			CM map[string]string `json:"cm"`
+		} `json:"configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	if format == healthcheck.FormatHelm {
+		return doc.Configs.CM
+	}
+	return doc.Data
+}
+
+type fixture struct {
+	kind, input string
+	want        healthcheck.Result
+	obj         *unstructured.Unstructured
+}
+
+func fixtures(t testing.TB) []fixture {
+	t.Helper()
+	var out []fixture
+	for _, kind := range healthcheck.Kinds {
+		dir := filepath.Join(testdata, "db.atlasgo.io", kind)
+		b, err := os.ReadFile(filepath.Join(dir, healthcheck.TestFileName))
+		require.NoError(t, err)
+		tf, err := healthcheck.ParseTestFile(b)
+		require.NoError(t, err)
+		for _, tc := range tf.Tests {
+			b, err := os.ReadFile(filepath.Join(dir, tc.InputPath))
+			require.NoError(t, err)
+			objs, err := healthcheck.DecodeObjects(b)
+			require.NoError(t, err)
+			require.Len(t, objs, 1)
+			out = append(out, fixture{kind: kind, input: tc.InputPath, want: tc.HealthStatus, obj: objs[0]})
+		}
+	}
+	require.Greater(t, len(out), 50)
+	return out
+}
+
+func argoHealth(t testing.TB, ov map[string]appv1.ResourceOverride, obj *unstructured.Unstructured) (healthcheck.Result, error) {
+	t.Helper()
+	h, err := health.GetResourceHealth(obj, argolua.ResourceHealthOverrides(ov))
+	if h == nil {
+		return healthcheck.Result{}, err
+	}
+	return healthcheck.Result{Status: healthcheck.HealthStatus(h.Status), Message: h.Message}, err
+}
+
+// Every generated format gives Argo CD the same scripts, byte for byte.
+func TestFormatsLoadIntoArgoCD(t *testing.T) {
+	want := map[string]string{}
+	for _, kind := range healthcheck.Kinds {
+		s, err := healthcheck.Script(kind)
+		require.NoError(t, err)
+		want["db.atlasgo.io/"+kind] = s
+	}
+	for _, format := range []string{healthcheck.FormatArgoCDConfigMap, healthcheck.FormatLegacy, healthcheck.FormatHelm, healthcheck.FormatKustomize} {
+		t.Run(format, func(t *testing.T) {
+			ov := overridesFrom(t, renderedData(t, format))
+			for key, script := range want {
+				assert.Equal(t, script, ov[key].HealthLua, key)
+				assert.False(t, ov[key].UseOpenLibs, key)
+			}
+			// Our own parser reads the same.
+			b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format})
+			require.NoError(t, err)
+			ours, err := healthcheck.ParseArgoCDConfigMap(b)
+			require.NoError(t, err)
+			for key, script := range want {
+				assert.Equal(t, script, ours[key].HealthLua, key)
+			}
+		})
+	}
+}
+
+// Every fixture through Argo CD's real code, with our scripts loaded as argocd-cm split keys and
+// without open libs, gives the fixture's expected (status, message) and the same as our VM.
+func TestFixturesInArgoCD(t *testing.T) {
+	ov := overridesFrom(t, renderedData(t, healthcheck.FormatArgoCDConfigMap))
+	for _, f := range fixtures(t) {
+		t.Run(f.kind+"/"+f.input, func(t *testing.T) {
+			got, err := argoHealth(t, ov, f.obj)
+			require.NoError(t, err)
+			assert.Equal(t, f.want, got, "Argo CD's VM")
+			ours, ok, err := healthcheck.Default().Evaluate(f.obj)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, got, ours, "our VM")
+		})
+	}
+}
+
+// With useOpenLibs the scripts redact passwords themselves, and Argo CD then shows exactly what
+// kubectl-atlas prints (healthcheck.Evaluate redacts in Go).
+func TestFixturesInArgoCDWithOpenLibs(t *testing.T) {
+	data := renderedData(t, healthcheck.FormatArgoCDConfigMap)
+	for _, kind := range healthcheck.Kinds {
+		data["resource.customizations.useOpenLibs.db.atlasgo.io_"+kind] = "true"
+	}
+	ov := overridesFrom(t, data)
+	redacted := 0
+	for _, f := range fixtures(t) {
+		t.Run(f.kind+"/"+f.input, func(t *testing.T) {
+			got, err := argoHealth(t, ov, f.obj)
+			require.NoError(t, err)
+			ours, ok, err := healthcheck.Evaluate(f.obj)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, ours, got)
+			assert.Equal(t, healthcheck.Redact(f.want.Message), got.Message)
+			if got.Message != f.want.Message {
+				redacted++
+				assert.Contains(t, got.Message, "xxxxx@")
+			}
+		})
+	}
+	assert.Equal(t, 2, redacted, "the two fixtures quoting a URL with a password")
+}
+
+// Argo CD's built-in Atlas checks on the same fixtures, against ours: the table in
+// docs/healthcheck.md is this test's output. UPDATE_DOCS=1 rewrites it; otherwise the test fails
+// when the documented table no longer matches what Argo CD's code does.
+func TestBuiltinDifferencesTable(t *testing.T) {
+	builtin := map[string]appv1.ResourceOverride{} // no overrides: Argo CD uses resource_customizations
+	var rows []string
+	differ, same := 0, 0
+	for _, f := range fixtures(t) {
+		theirs, err := argoHealth(t, builtin, f.obj)
+		require.NoError(t, err)
+		require.NotEmpty(t, theirs.Status, "Argo CD ships a built-in check for %s", f.kind)
+		if theirs == f.want {
+			same++
+			continue
+		}
+		differ++
+		rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", f.kind, strings.TrimSuffix(filepath.Base(f.input), ".yaml"),
+			cell(theirs), cell(healthcheck.Result{Status: f.want.Status, Message: healthcheck.Redact(f.want.Message)})))
+	}
+	table := fmt.Sprintf("Fixtures: %d; same verdict and message: %d; different: %d.\n\n", same+differ, same, differ) +
+		"| kind | fixture (`healthcheck/testdata`) | Argo CD v3.5.1 built-in | kubectl-atlas |\n| --- | --- | --- | --- |\n" +
+		strings.Join(rows, "\n") + "\n"
+	const begin, end = "<!-- argocd-builtin-diff:begin (generated by healthcheck/argocdtest, UPDATE_DOCS=1) -->\n", "<!-- argocd-builtin-diff:end -->"
+	docPath := filepath.Join("..", "..", "docs", "healthcheck.md")
+	doc, err := os.ReadFile(docPath)
+	require.NoError(t, err)
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	require.True(t, i >= 0 && j > i, "%s needs the markers %q and %q", docPath, begin, end)
+	updated := string(doc[:i+len(begin)]) + table + string(doc[j:])
+	if os.Getenv("UPDATE_DOCS") == "1" {
+		require.NoError(t, os.WriteFile(docPath, []byte(updated), 0o644))
+		return
+	}
+	assert.Equal(t, updated, string(doc), "docs/healthcheck.md is out of date: run UPDATE_DOCS=1 go test -run TestBuiltinDifferencesTable in healthcheck/argocdtest")
+	assert.Greater(t, differ, 20)
+}
+
+// cell renders a verdict for a Markdown table: first line of the message, pipes escaped.
+func cell(r healthcheck.Result) string {
+	msg := r.Message
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i] + " …"
+	}
+	if r := []rune(msg); len(r) > 90 {
+		msg = string(r[:87]) + "…"
+	}
+	msg = strings.ReplaceAll(msg, "|", `\|`)
+	msg = strings.ReplaceAll(msg, "`", "'")
+	if msg == "" {
+		return "**" + string(r.Status) + "**"
+	}
+	return "**" + string(r.Status) + "** " + msg
+}
