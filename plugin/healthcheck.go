@@ -308,7 +308,7 @@ func printCase(w io.Writer, c healthcheck.Case) {
 	default:
 		fmt.Fprintf(w, "      %s", statusWord(c.Got.Status))
 		if c.Got.Message != "" {
-			fmt.Fprintf(w, ": %s", strings.ReplaceAll(healthcheck.Redact(c.Got.Message), "\n", "\n        "))
+			fmt.Fprintf(w, ": %s", strings.ReplaceAll(strings.TrimRight(healthcheck.Redact(c.Got.Message), " \n"), "\n", "\n        "))
 		}
 		fmt.Fprintln(w)
 	}
