@@ -61,8 +61,10 @@ func run() error {
 	defer env.Stop()
 	b := &bench{env: env, dyn: dynamic.NewForConfigOrDie(env.Config), kc: kubernetes.NewForConfigOrDie(env.Config), kubeconfig: env.Kubeconfig}
 	// Warm both binaries' discovery caches and the page cache.
-	_ = b.cmd(*kubectlBin, "get", "atlasmigrations", "-n", "default").Run()
-	_ = b.cmd(*pluginBin, "status", "-n", "default").Run()
+	for _, c := range []*exec.Cmd{b.cmd(*kubectlBin, "get", "atlasmigrations", "-n", "default"), b.cmd(*pluginBin, "status", "-n", "default")} {
+		c.Stderr = nil
+		_ = c.Run()
+	}
 
 	ours, theirs, err := b.waitLatency()
 	if err != nil {
