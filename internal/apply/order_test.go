@@ -171,3 +171,21 @@ func TestLoadFiles(t *testing.T) {
 	_, err = LoadFiles([]string{filepath.Join(dir, "missing.yaml")}, nil)
 	assert.ErrorContains(t, err, "missing.yaml")
 }
+
+// FuzzParse: any input either parses into named objects or fails with an error naming the file.
+func FuzzParse(f *testing.F) {
+	f.Add("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: List\nitems: []\n")
+	f.Add("---\n--- # c\n{\"apiVersion\":\"v1\"}")
+	f.Add("a: [")
+	f.Fuzz(func(t *testing.T, in string) {
+		objs, err := Parse("f.yaml", []byte(in))
+		if err != nil {
+			assert.True(t, strings.HasPrefix(err.Error(), "f.yaml:"), err.Error())
+			return
+		}
+		for _, o := range objs {
+			assert.NotEmpty(t, o.Obj.GetName())
+			assert.NotEmpty(t, o.Obj.GetKind())
+		}
+	})
+}
