@@ -288,7 +288,10 @@ func ToLua(L *glua.LState, v any) glua.LValue {
 	case map[string]any:
 		t := L.CreateTable(0, len(c))
 		for k, item := range c {
-			t.RawSetH(glua.LString(k), ToLua(L, item))
+			if item == nil {
+				continue // RawSetH(k, nil) would only delete the absent key
+			}
+			t.RawSetString(k, ToLua(L, item))
 		}
 		return t
 	}

@@ -15,6 +15,7 @@ import (
 	appv1 "github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
 	argolua "github.com/argoproj/argo-cd/v3/util/lua"
 	"github.com/argoproj/argo-cd/v3/util/settings"
+	log "github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +27,9 @@ import (
 )
 
 const testdata = "../testdata"
+
+// Argo CD's settings manager logs at info level; keep benchmark output parseable.
+func init() { log.SetLevel(log.WarnLevel) }
 
 // overridesFrom loads a generated argocd-cm into Argo CD's settings manager (through a fake
 // clientset, as Argo CD's own settings tests do) and returns the resource overrides it reads.
