@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,6 +122,11 @@ func (o *ConfigMapOptions) Validate() error {
 
 // Run reads, validates and prints.
 func (o *ConfigMapOptions) Run() error {
+	// A short-lived process that reads at most a few MiB: garbage collection would only cost
+	// time (the verb is benchmarked against kubectl). A memory limit still bounds the heap if
+	// someone points --dir at something huge.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	dir, err := migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash})
 	if err != nil {
 		return err

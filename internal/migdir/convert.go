@@ -51,6 +51,9 @@ type source struct {
 // Detect guesses the format of a directory from its file names and first lines. A directory
 // with atlas.sum, or none of the other tools' marks, is atlas.
 func Detect(fsys fs.FS) (string, error) {
+	if _, err := fs.Stat(fsys, SumFile); err == nil {
+		return FormatAtlas, nil
+	}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return "", fmt.Errorf("reading the migration directory: %w", err)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"unicode/utf8"
 
 	dbv1alpha1 "github.com/ariga/atlas-operator/api/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -65,12 +66,72 @@ func MigrationsConfigMap(o ConfigMapOptions) (*unstructured.Unstructured, Notes,
 	return u, notes, nil
 }
 
+// jsonSize is the length of json.Marshal(u.Object), as kubectl stores it in the
+// last-applied-configuration annotation. ConfigMap data is counted without encoding it (the
+// directory can be close to 1 MiB); the rest is small and marshalled.
 func jsonSize(u *unstructured.Unstructured) int {
-	b, err := json.Marshal(u.Object)
+	data, _ := u.Object["data"].(map[string]any)
+	rest := make(map[string]any, len(u.Object))
+	for k, v := range u.Object {
+		if k != "data" {
+			rest[k] = v
+		}
+	}
+	b, err := json.Marshal(rest)
 	if err != nil {
 		return 0
 	}
-	return len(b)
+	n := len(b)
+	if data == nil {
+		return n
+	}
+	n += len(`,"data":{}`)
+	i := 0
+	for k, v := range data {
+		s, ok := v.(string)
+		if !ok {
+			vb, _ := json.Marshal(v)
+			s = string(vb)
+		}
+		if i > 0 {
+			n++ // comma
+		}
+		n += jsonStringLen(k) + 1 + jsonStringLen(s)
+		i++
+	}
+	return n
+}
+
+// jsonStringLen is the length of a string encoded by encoding/json (quotes, escapes, HTML
+// escaping of <, > and &, \u2028 and \u2029, U+FFFD for invalid bytes).
+func jsonStringLen(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+				n += 2
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 6
+		case r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 func (b *builder) migration() error {

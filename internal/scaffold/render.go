@@ -31,6 +31,9 @@ const (
 
 // YAML renders one object. Keys are sorted (as kubectl -o yaml does), so output is deterministic.
 func YAML(u *unstructured.Unstructured) ([]byte, error) {
+	if b, ok, err := fastConfigMapYAML(u); ok {
+		return b, err
+	}
 	b, err := yaml.Marshal(u.Object)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s %s: %w", u.GetKind(), u.GetName(), err)
