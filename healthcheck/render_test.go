@@ -1,0 +1,74 @@
+package healthcheck
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRender(t *testing.T) {
+	for _, format := range []string{"", FormatArgoCDConfigMap, FormatLegacy, FormatHelm, FormatKustomize} {
+		t.Run(format, func(t *testing.T) {
+			a, err := Render(GenerateOptions{Format: format})
+			require.NoError(t, err)
+			b, err := Render(GenerateOptions{Format: format})
+			require.NoError(t, err)
+			assert.Equal(t, a, b)
+			ov, err := ParseArgoCDConfigMap(a)
+			require.NoError(t, err)
+			for _, k := range Kinds {
+				s, _ := Script(k)
+				assert.Equal(t, Override{HealthLua: s}, ov["db.atlasgo.io/"+k])
+			}
+			one, err := Render(GenerateOptions{Format: format, Kind: "AtlasSchema"})
+			require.NoError(t, err)
+			assert.NotContains(t, string(one), "AtlasMigration")
+		})
+	}
+	kust, _ := Render(GenerateOptions{Format: FormatKustomize})
+	assert.NotContains(t, string(kust), "labels:", "a patch carries only what it changes")
+	cm, _ := Render(GenerateOptions{})
+	assert.Contains(t, string(cm), "resource.customizations.health.db.atlasgo.io_AtlasMigration: |\n    -- Health of")
+
+	_, err := Render(GenerateOptions{Format: FormatLua})
+	assert.ErrorContains(t, err, "--kind")
+	_, err = Render(GenerateOptions{Format: "json"})
+	assert.ErrorContains(t, err, "unknown format")
+	_, err = Render(GenerateOptions{Kind: "Deployment"})
+	assert.ErrorContains(t, err, "unknown kind")
+}
+
+// The scripts use nothing Argo CD's default VM lacks.
+func TestScriptsUseOnlyBaseAndTable(t *testing.T) {
+	for _, k := range Kinds {
+		s, err := Script(k)
+		require.NoError(t, err)
+		for _, line := range strings.Split(s, "\n") {
+			code := strings.TrimSpace(line)
+			if strings.HasPrefix(code, "--") || strings.Contains(code, `type(string)`) || strings.HasPrefix(code, "s = string.gsub") {
+				continue
+			}
+			for _, lib := range []string{"string.", "math.", "os.", "io.", ":lower", ":sub", ":find", ":match", ":format", ":gsub"} {
+				assert.NotContains(t, code, lib, "%s: %s", k, line)
+			}
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := map[string]string{
+		"mysql://root:pass@db:3306/app":                 "mysql://root:xxxxx@db:3306/app",
+		"postgres://u:p%40ss@h/db?sslmode=disable":      "postgres://u:xxxxx@h/db?sslmode=disable",
+		"a mysql://u:p@h and postgres://v:q@i":          "a mysql://u:xxxxx@h and postgres://v:xxxxx@i",
+		"postgres://h/db?user=u&password=secret&x=1":    "postgres://h/db?user=u&password=xxxxx&x=1",
+		"sqlserver://h?PASSWORD=s":                      "sqlserver://h?PASSWORD=xxxxx",
+		"mysql://root@db:3306/app":                      "mysql://root@db:3306/app",
+		"https://acme.atlasgo.cloud/plans/1":            "https://acme.atlasgo.cloud/plans/1",
+		"Error: checksum mismatch\n\nrun atlas migrate": "Error: checksum mismatch\n\nrun atlas migrate",
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, Redact(in), in)
+	}
+}
