@@ -21,19 +21,24 @@ ensure_tools() {
 	fi
 }
 
-# time_ms RUNS CMD...: median wall time of RUNS runs in milliseconds (output discarded).
-time_ms() {
+# measure RUNS CMD...: "WALL CPU", the medians of wall time and of CPU time (user+sys) of RUNS
+# runs, in milliseconds (output discarded). CPU time is reported too because this machine is
+# shared: wall time swings with other people's load, CPU time much less.
+measure() {
 	local runs=$1
 	shift
-	local samples=()
+	local walls=() cpus=() line
+	local TIMEFORMAT='%3R %3U %3S'
 	for ((i = 0; i < runs; i++)); do
-		local t0 t1
-		t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1
-		t1=$(date +%s%N)
-		samples+=($(((t1 - t0) / 1000)))
+		line=$({ time "$@" >/dev/null 2>&1; } 2>&1)
+		read -r r u s <<<"$line"
+		walls+=("$r")
+		cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u+s}')")
 	done
-	printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+	local w c
+	w=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]*1000}')
+	c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]*1000}')
+	echo "$w $c"
 }
 
 # ratio A B: A/B with two decimals.
