@@ -404,3 +404,24 @@ func TestExecEndToEnd(t *testing.T) {
 	assert.Equal(t, exitcode.Failure, ee.ExitCode())
 	assert.Contains(t, badErr.String(), "missing.yaml")
 }
+
+func TestKustomizeFnCommandErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"two configs", []string{"kustomize-fn", "a.yaml", "b.yaml"}, exitcode.Usage, "at most 1 arg"},
+		{"no functionConfig on stdin", []string{"kustomize-fn"}, exitcode.Failure, "no functionConfig"},
+		{"missing config file", []string{"kustomize-fn", "nope.yaml"}, exitcode.Failure, "nope.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			_, _, err := runPlugin(t, tc.args...)
+			require.Error(t, err)
+			assert.Equal(t, tc.code, exitcode.Code(err))
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
