@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -23,6 +24,12 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// Fuzzing (FuzzRedact) needs no control plane, and every fuzz worker process would start
+	// one of its own.
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		os.Exit(m.Run())
+	}
 	var err error
 	env, err = testenv.Start(testenv.Options{})
 	if err != nil {
@@ -41,6 +48,9 @@ var nsCounter atomic.Int32
 // newNamespace creates a fresh namespace and a client whose default namespace it is.
 func newNamespace(t *testing.T) (*Client, string) {
 	t.Helper()
+	if env == nil {
+		t.Fatal("the test control plane is not started in fuzzing runs: run tests without -fuzz")
+	}
 	ns := fmt.Sprintf("t%d", nsCounter.Add(1))
 	kc := kubernetes.NewForConfigOrDie(env.Config)
 	_, err := kc.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
