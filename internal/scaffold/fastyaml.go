@@ -41,7 +41,7 @@ func fastConfigMapYAML(u *unstructured.Unstructured) ([]byte, bool, error) {
 	size := 0
 	for k, v := range data {
 		s, ok := v.(string)
-		if !ok {
+		if !ok || !utf8.ValidString(k) || !utf8.ValidString(s) {
 			return nil, false, nil
 		}
 		keys = append(keys, k)

@@ -79,7 +79,9 @@ func FuzzFastYAML(f *testing.F) {
 		if data[key] != value {
 			generic, _ := yaml.Marshal(u.Object)
 			var gback map[string]any
-			if yaml.Unmarshal(generic, &gback) == nil && gback["data"].(map[string]any)[key] == value {
+			gerr := yaml.Unmarshal(generic, &gback)
+			gdata, _ := gback["data"].(map[string]any)
+			if gerr == nil && gdata != nil && gdata[key] == value {
 				t.Fatalf("value changed: %q -> %q\n%s", value, data[key], out)
 			}
 		}
