@@ -3,7 +3,7 @@
 # included, in at most half the wall time of `kubectl create configmap --from-file=DIR
 # --dry-run=client -o yaml` on the same directory. Prints median times and the ratio.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 ensure_tools
 RUNS=${RUNS:-21}
 ROUNDS=3

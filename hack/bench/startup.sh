@@ -3,7 +3,7 @@
 # `kubectl-atlas __complete ""` must start no slower than `kubectl version --client`.
 # Prints median wall (and CPU) times of interleaved runs and the ratios (target: <= 1.00).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 ensure_tools
 RUNS=${RUNS:-30}
 ROUNDS=3

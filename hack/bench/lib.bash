@@ -1,4 +1,4 @@
-# Shared helpers of the hack/bench scripts: a kubectl built from the module proxy and a timer.
+# Shared helpers of the hack/bench scripts (sourced, not run: make bench runs *.sh): a kubectl built from the module proxy and a timer.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ATLAS="${ATLAS:-$ROOT/bin/kubectl-atlas}"
