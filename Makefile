@@ -12,7 +12,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install testbin test test-unit test-argocd fuzz demo bench dist clean
+.PHONY: all build install testbin test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -30,7 +30,7 @@ $(TESTBIN)/kube-apiserver: hack/testbin/apiserver/go.mod
 $(TESTBIN)/etcd: hack/testbin/etcd/go.mod
 	cd hack/testbin/etcd && $(GO) build -o $@ go.etcd.io/etcd/server/v3
 
-test: testbin test-unit test-argocd ## every test: unit, control plane, krusty, Argo CD's VM
+test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 
 test-unit:
 	$(GO) vet ./...
@@ -38,13 +38,23 @@ test-unit:
 
 # Argo CD's own Lua VM judges our health scripts; a separate module keeps its deps out of ours.
 test-argocd:
-	@if [ -f healthcheck/argocdtest/go.mod ]; then cd healthcheck/argocdtest && $(GO) test -timeout 30m ./...; fi
+	cd healthcheck/argocdtest && $(GO) vet ./... && $(GO) test -timeout 30m ./...
 
 bench: build ## benchmarks: Go benchmarks and comparisons with kubectl, as ratios
 	@for s in hack/bench/*.sh; do [ -f "$$s" ] && bash "$$s" || exit 1; done
 
 demo: build testbin ## the main job end to end on a local control plane
 	bash hack/demo.sh
+
+# krew's own validator, on a stand-in release (hack/tools has its own go.mod).
+test-tools:
+	cd hack/tools && $(GO) vet ./... && $(GO) test -timeout 20m ./...
+
+dist: ## release archives + dist/krew/atlas.yaml (VERSION=v1.2.3 sets the version)
+	bash hack/dist.sh
+
+validate-krew: ## krew's validate-krew-manifest on dist/, install of every platform included
+	bash hack/validate-krew.sh
 
 fuzz: ## a short run of every fuzz target
 	@for pkg in $$($(GO) list ./...); do \

@@ -55,6 +55,9 @@ func Start(opts Options) (*Env, error) {
 		return nil, err
 	}
 	e.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
+	// Open watches otherwise hold a stop for envtest's whole 20 s limit, after which envtest
+	// believes the server still runs and a restart never comes back.
+	e.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "1s")
 	if !opts.WithoutCRDs {
 		crds, err := CRDDir()
 		if err != nil {
