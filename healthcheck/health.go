@@ -6,6 +6,7 @@ package healthcheck
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,21 +38,38 @@ type Result struct {
 	Message string       `json:"message,omitempty"`
 }
 
+// The scripts are assembled from parts so the two kinds share one flow: a header, lib.lua
+// (helpers), <Kind>.lua (what Ready=True means for the kind and where its approval URL is),
+// then flow.lua (deletion, generation, conditions). Argo CD gets the assembled text: each
+// script stands alone in argocd-cm, with no require.
+//
 //go:embed scripts/*.lua
 var scriptFS embed.FS
 
 // Kinds are the kinds the project ships scripts for, in output order.
 var Kinds = []string{atlas.KindAtlasMigration, atlas.KindAtlasSchema}
 
+const scriptHeader = `-- Health of a db.atlasgo.io %s (Atlas Operator), by kubectl-atlas.
+-- Written for Argo CD's default Lua VM: base and table libraries only (no string, no math).
+-- Source and tests: https://github.com/kubectl-atlas/kubectl-atlas (healthcheck/).
+
+`
+
 // Script returns the project's health script for an Atlas kind (AtlasSchema or AtlasMigration).
 func Script(kind string) (string, error) {
-	for _, k := range Kinds {
-		if k == kind {
-			b, err := scriptFS.ReadFile("scripts/" + k + ".lua")
-			return string(b), err
-		}
+	if !slices.Contains(Kinds, kind) {
+		return "", fmt.Errorf("no health script for kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
 	}
-	return "", fmt.Errorf("no health script for kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
+	var b strings.Builder
+	fmt.Fprintf(&b, scriptHeader, kind)
+	for _, part := range []string{"lib.lua", kind + ".lua", "flow.lua"} {
+		data, err := scriptFS.ReadFile("scripts/" + part)
+		if err != nil {
+			return "", err
+		}
+		b.Write(data)
+	}
+	return b.String(), nil
 }
 
 // Override is one health customization of argocd-cm, as Argo CD's ResourceOverride holds it.
