@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/lua"
 )
 
@@ -197,10 +198,10 @@ var defaultEvaluator = func() *Evaluator {
 func Default() *Evaluator { return defaultEvaluator }
 
 // Evaluate judges an Atlas object with the project's own scripts, exactly as Argo CD would with
-// them in argocd-cm, except that passwords in URLs are redacted from the message (see Redact).
+// them in argocd-cm, except that passwords in URLs are redacted from the message (internal/redact).
 // ok is false when no script covers the object's group/kind. Safe for concurrent use.
 func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
 	res, ok, err = defaultEvaluator.Evaluate(obj)
-	res.Message = Redact(res.Message)
+	res.Message = redact.String(res.Message)
 	return res, ok, err
 }

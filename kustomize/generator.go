@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -159,7 +158,7 @@ func (g *SchemaGenerator) options(dir string) (*scaffold.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := readSchemaFile(path, g.Spec.Schema)
+	b, err := migdir.ReadSchemaFile(path, g.Spec.Schema, "spec.schema", "an "+KindMigrationGenerator)
 	if err != nil {
 		return nil, err
 	}
@@ -232,29 +231,4 @@ func localPath(dir, field, p string) (string, error) {
 		return "", fmt.Errorf("%s %q leads outside the kustomization directory through a symlink (to %s)", field, p, real)
 	}
 	return full, nil
-}
-
-// readSchemaFile reads a schema file with the checks `init --schema` makes.
-func readSchemaFile(path, shown string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("schema file %s does not exist", shown)
-		}
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: spec.schema takes one .sql or .hcl file (use an %s for a migration directory)", shown, KindMigrationGenerator)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil, fmt.Errorf("schema file %s is empty", shown)
-	}
-	if err := migdir.CheckUTF8(shown, b); err != nil {
-		return nil, err
-	}
-	return b, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // NewCmdHealthcheck returns `healthcheck` with its verbs generate and test.
@@ -303,12 +304,12 @@ func printCase(w io.Writer, c healthcheck.Case) {
 	case c.Script == "":
 		fmt.Fprintf(w, "      no health check for this group/kind (Argo CD would fall back to its built-in one, if any)\n")
 	case verdict == "FAIL" && c.Want != nil:
-		fmt.Fprintf(w, "      want: %s %q\n", c.Want.Status, healthcheck.Redact(c.Want.Message))
-		fmt.Fprintf(w, "      got:  %s %q\n", c.Got.Status, healthcheck.Redact(c.Got.Message))
+		fmt.Fprintf(w, "      want: %s %q\n", c.Want.Status, redact.String(c.Want.Message))
+		fmt.Fprintf(w, "      got:  %s %q\n", c.Got.Status, redact.String(c.Got.Message))
 	default:
 		fmt.Fprintf(w, "      %s", statusWord(c.Got.Status))
 		if c.Got.Message != "" {
-			fmt.Fprintf(w, ": %s", strings.ReplaceAll(strings.TrimRight(healthcheck.Redact(c.Got.Message), " \n"), "\n", "\n        "))
+			fmt.Fprintf(w, ": %s", strings.ReplaceAll(strings.TrimRight(redact.String(c.Got.Message), " \n"), "\n", "\n        "))
 		}
 		fmt.Fprintln(w)
 	}

@@ -2,9 +2,7 @@ package plugin
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -343,7 +341,7 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 	case o.RemoteDir != "":
 		opts.RemoteDir = &scaffold.RemoteDir{Name: o.RemoteDir, Tag: o.Tag}
 	case o.Schema != "":
-		b, err := readSchemaFile(o.Schema)
+		b, err := migdir.ReadSchemaFile(o.Schema, o.Schema, "--schema", "--dir")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -355,30 +353,6 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 		}
 	}
 	return opts, dir, nil
-}
-
-func readSchemaFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("schema file %s does not exist", path)
-		}
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: --schema takes one .sql or .hcl file (use --dir for a migration directory)", path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil, fmt.Errorf("schema file %s is empty", path)
-	}
-	if err := migdir.CheckUTF8(path, b); err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
 // dbPassword reuses the password of a demo database Secret already in --out, so regenerating

@@ -26,6 +26,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const statusLong = `Show what every AtlasSchema and AtlasMigration is doing, with the health verdict Argo CD
@@ -500,7 +501,7 @@ func (o *StatusOptions) watch(ctx context.Context) error {
 		case cluster.Fatal:
 			return exitcode.New(exitcode.Failure, ev.Err)
 		case cluster.Trouble:
-			fmt.Fprintf(o.ErrOut, "the API server is unreachable, retrying: %s\n", cluster.Redact(ev.Err.Error()))
+			fmt.Fprintf(o.ErrOut, "the API server is unreachable, retrying: %s\n", redact.String(ev.Err.Error()))
 		case cluster.Recovered:
 			fmt.Fprintln(o.ErrOut, "the API server is reachable again")
 		case cluster.Synced:

@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const waitLong = `Wait until Atlas resources are healthy, applied up to a version, or deleted.
@@ -308,7 +309,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		return nil
 	case errors.As(err, &failed):
 		if failed.Check.Status == string(healthcheck.Degraded) {
-			return exitcode.New(exitcode.Degraded, fmt.Errorf("%s in namespace %s is Degraded: %s", failed.Ref, failed.Ref.Namespace, cluster.Redact(failed.Check.Message)))
+			return exitcode.New(exitcode.Degraded, fmt.Errorf("%s in namespace %s is Degraded: %s", failed.Ref, failed.Ref.Namespace, redact.String(failed.Check.Message)))
 		}
 		return exitcode.Newf(exitcode.Failure, "%s in namespace %s was deleted while waiting for it", failed.Ref, failed.Ref.Namespace)
 	case isCtxErr && interrupted:
@@ -342,7 +343,7 @@ func pendingList(outcomes []cluster.Outcome, refs []cluster.Ref) string {
 		}
 		s := oc.Ref.String() + " (" + oc.Check.Status
 		if oc.Check.Message != "" {
-			s += ": " + firstLineOf(cluster.Redact(oc.Check.Message))
+			s += ": " + firstLineOf(redact.String(oc.Check.Message))
 		}
 		parts = append(parts, s+")")
 	}

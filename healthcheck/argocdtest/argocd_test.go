@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const testdata = "../testdata"
@@ -164,7 +165,7 @@ func TestFixturesInArgoCDWithOpenLibs(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok)
 			assert.Equal(t, ours, got)
-			assert.Equal(t, healthcheck.Redact(f.want.Message), got.Message)
+			assert.Equal(t, redact.String(f.want.Message), got.Message)
 			if got.Message != f.want.Message {
 				redacted++
 				assert.Contains(t, got.Message, "xxxxx@")
@@ -191,7 +192,7 @@ func TestBuiltinDifferencesTable(t *testing.T) {
 		}
 		differ++
 		rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", f.kind, strings.TrimSuffix(filepath.Base(f.input), ".yaml"),
-			cell(theirs), cell(healthcheck.Result{Status: f.want.Status, Message: healthcheck.Redact(f.want.Message)})))
+			cell(theirs), cell(healthcheck.Result{Status: f.want.Status, Message: redact.String(f.want.Message)})))
 	}
 	table := fmt.Sprintf("Fixtures: %d; same verdict and message: %d; different: %d.\n\n", same+differ, same, differ) +
 		"| kind | fixture (`healthcheck/testdata`) | Argo CD v3.5.1 built-in | kubectl-atlas |\n| --- | --- | --- | --- |\n" +

@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // Dry-run modes.
@@ -94,7 +95,7 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 					problems = append(problems, fmt.Sprintf("%s: %s: the cluster does not know kind %s in %s (%s)", o.Source, o.ID(), gvk.Kind, gvk.GroupVersion(), hint))
 					continue
 				}
-				return nil, nil, nil, nil, exitcode.New(exitcode.Failure, fmt.Errorf("looking up kind %s: %s", gvk.Kind, cluster.Redact(err.Error())))
+				return nil, nil, nil, nil, exitcode.New(exitcode.Failure, fmt.Errorf("looking up kind %s: %s", gvk.Kind, redact.String(err.Error())))
 			}
 			m = mapping{gvr: rm.Resource, namespaced: rm.Scope.Name() == meta.RESTScopeNameNamespace}
 		}
@@ -280,7 +281,7 @@ func (r *runner) applyOne(ctx context.Context, t *Task) result {
 	if ns := t.Obj.GetNamespace(); ns != "" {
 		where = fmt.Sprintf("applying %s in namespace %s from %s", t.ID(), ns, t.Source)
 	}
-	msg := cluster.Redact(err.Error())
+	msg := redact.String(err.Error())
 	switch {
 	case apierrors.IsConflict(err):
 		err = fmt.Errorf("%s: %s\nAnother field manager owns these fields (kubectl, Helm, Argo CD, ...): make the manifest agree, or rerun with --force-conflicts to take them over", where, msg)
@@ -372,7 +373,7 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 		if failed.Check.Status != string(healthcheck.Degraded) {
 			code = exitcode.Failure
 		}
-		return exitcode.New(code, fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, cluster.Redact(failed.Check.Message)))
+		return exitcode.New(code, fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, redact.String(failed.Check.Message)))
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		var waiting []string
 		for _, oc := range outcomes {

@@ -7,6 +7,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // builtinHealth lists the kinds gitops-engine's pkg/health judges itself (by group); every
@@ -37,9 +38,9 @@ func Health(obj *unstructured.Unstructured) (res healthcheck.Result, hasCheck bo
 	}
 	r, err := status.Compute(obj)
 	if err != nil {
-		return healthcheck.Result{Status: healthcheck.Unknown, Message: cluster.Redact(err.Error())}, true
+		return healthcheck.Result{Status: healthcheck.Unknown, Message: redact.String(err.Error())}, true
 	}
-	msg := cluster.Redact(r.Message)
+	msg := redact.String(r.Message)
 	switch r.Status {
 	case status.CurrentStatus:
 		return healthcheck.Result{Status: healthcheck.Healthy, Message: msg}, true

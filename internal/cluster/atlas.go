@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // AtlasKinds are the operator's two kinds, in the order status lists them.
@@ -47,10 +48,9 @@ func ParseAtlasKind(s string) (AtlasKind, error) {
 func Health(obj *unstructured.Unstructured) healthcheck.Result {
 	res, _, err := healthcheck.Evaluate(obj)
 	if err != nil {
-		return healthcheck.Result{Status: healthcheck.Unknown, Message: "health check failed: " + Redact(err.Error())}
+		return healthcheck.Result{Status: healthcheck.Unknown, Message: "health check failed: " + redact.String(err.Error())}
 	}
-	res.Message = Redact(res.Message)
-	return res
+	return res // Evaluate has redacted the message
 }
 
 // Condition is one status condition, as status -o json|yaml prints it.
@@ -110,7 +110,7 @@ func Summarize(obj *unstructured.Unstructured) Record {
 	st, _, _ := unstructured.NestedMap(obj.Object, "status")
 	str := func(key string) string {
 		v, _ := st[key].(string)
-		return Redact(v)
+		return redact.String(v)
 	}
 	num := func(key string) int64 {
 		switch v := st[key].(type) {
@@ -141,7 +141,7 @@ func Summarize(obj *unstructured.Unstructured) Record {
 		if !ok {
 			continue
 		}
-		s := func(k string) string { v, _ := m[k].(string); return Redact(v) }
+		s := func(k string) string { v, _ := m[k].(string); return redact.String(v) }
 		cond := Condition{Type: s("type"), Status: s("status"), Reason: s("reason"), Message: s("message"), LastTransitionTime: s("lastTransitionTime")}
 		switch v := m["observedGeneration"].(type) {
 		case int64:

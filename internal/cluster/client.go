@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // UserAgent identifies the plugin in API server audit logs.
@@ -47,11 +49,11 @@ func New(flags *genericclioptions.ConfigFlags) (*Client, error) {
 	quietKlog.Do(func() { klog.SetLogger(logr.Discard()) })
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("reading the kubeconfig: %s", Redact(err.Error()))
+		return nil, fmt.Errorf("reading the kubeconfig: %s", redact.String(err.Error()))
 	}
 	ns, explicit, err := flags.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return nil, fmt.Errorf("reading the namespace from the kubeconfig: %s", Redact(err.Error()))
+		return nil, fmt.Errorf("reading the namespace from the kubeconfig: %s", redact.String(err.Error()))
 	}
 	c, err := NewForConfig(cfg, ns)
 	if err != nil {
@@ -72,7 +74,7 @@ func NewForConfig(cfg *rest.Config, namespace string) (*Client, error) {
 	cfg.Burst = 400
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("building the API client: %s", Redact(err.Error()))
+		return nil, fmt.Errorf("building the API client: %s", redact.String(err.Error()))
 	}
 	if namespace == "" {
 		namespace = "default"

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // ErrCRDsMissing is the Atlas Operator's CRDs not being served by the cluster.
@@ -31,7 +32,7 @@ func Explain(err error, verb string, gvr schema.GroupVersionResource, ns string)
 		where = fmt.Sprintf("in namespace %q", ns)
 	}
 	res := Resource(gvr)
-	msg := Redact(err.Error())
+	msg := redact.String(err.Error())
 	switch {
 	case IsResourceMissing(err) && gvr.Group == atlas.Group:
 		return ErrCRDsMissing

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // Progress writes progress lines on stderr while a verb waits. It is silent when the writer is
@@ -61,7 +63,7 @@ func (p *Progress) write(subject, status, message string) {
 		st = Colorize(status)
 	}
 	if message != "" {
-		message = " " + Redact(firstLine(message))
+		message = " " + redact.String(firstLine(message))
 	}
 	if subject != "" {
 		subject += ": "

@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // State is where one object stands in a wait.
@@ -200,7 +202,7 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]Outcome, error) {
 			return outcomes(), ev.Err
 		case Trouble:
 			if spec.OnChange != nil {
-				spec.OnChange(Ref{}, Check{State: Pending, Status: "Trouble", Message: "the API server is unreachable, retrying: " + Redact(ev.Err.Error())})
+				spec.OnChange(Ref{}, Check{State: Pending, Status: "Trouble", Message: "the API server is unreachable, retrying: " + redact.String(ev.Err.Error())})
 			}
 			continue
 		case Recovered:

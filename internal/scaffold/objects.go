@@ -462,15 +462,3 @@ func urlHasPassword(s string) bool {
 	_, ok := u.User.Password()
 	return ok
 }
-
-// RedactURL replaces the password of a URL with "xxxxx", for anything printed.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); !ok {
-		return s
-	}
-	return u.Redacted()
-}

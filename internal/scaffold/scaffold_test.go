@@ -169,8 +169,6 @@ func TestInlineURLWarning(t *testing.T) {
 	for _, n := range res.Notes {
 		assert.NotContains(t, n, "p4ss", "notes never print credentials")
 	}
-	assert.Equal(t, "postgres://u:xxxxx@db/app", RedactURL("postgres://u:p4ss@db/app"))
-	assert.Equal(t, "postgres://db/app", RedactURL("postgres://db/app"))
 }
 
 func TestLargeConfigMap(t *testing.T) {
