@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gobwas/glob"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -181,7 +182,9 @@ func DefaultOverrides() map[string]Override {
 	return out
 }
 
-var defaultEvaluator = func() *Evaluator {
+// defaultEvaluator compiles the embedded scripts on first use, not at start-up: the binary starts
+// on every TAB completion, and most verbs never evaluate health.
+var defaultEvaluator = sync.OnceValue(func() *Evaluator {
 	e, err := NewEvaluator(DefaultOverrides())
 	if err != nil {
 		panic(err)
@@ -192,16 +195,16 @@ var defaultEvaluator = func() *Evaluator {
 		}
 	}
 	return e
-}()
+})
 
 // Default returns the evaluator of the project's own scripts.
-func Default() *Evaluator { return defaultEvaluator }
+func Default() *Evaluator { return defaultEvaluator() }
 
 // Evaluate judges an Atlas object with the project's own scripts, exactly as Argo CD would with
 // them in argocd-cm, except that passwords in URLs are redacted from the message (internal/redact).
 // ok is false when no script covers the object's group/kind. Safe for concurrent use.
 func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
-	res, ok, err = defaultEvaluator.Evaluate(obj)
+	res, ok, err = defaultEvaluator().Evaluate(obj)
 	res.Message = redact.String(res.Message)
 	return res, ok, err
 }
