@@ -12,7 +12,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install testbin test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install generate testbin test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -22,6 +22,9 @@ build: ## the plugin binary in bin/
 install: build ## kubectl-atlas and kubectl_complete-atlas into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/kubectl-atlas kubectl_complete-atlas $(DESTDIR)$(PREFIX)/bin/
+
+generate: ## the checked-in health.lua files of healthcheck/resource_customizations (go generate)
+	$(GO) generate ./healthcheck/
 
 # The test control plane: kube-apiserver and etcd built from the Go module proxy (hack/testbin).
 testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd

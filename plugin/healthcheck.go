@@ -129,7 +129,7 @@ the unredacted text, as Argo CD does.
 Exit codes: 0 all passed, 3 a test case failed or a script failed, 1 bad input or API error,
 2 usage error.`,
 		Example: `  # The project's fixtures, or your own in Argo CD's layout
-  kubectl atlas healthcheck test -f healthcheck/testdata
+  kubectl atlas healthcheck test -f healthcheck/resource_customizations
 
   # Your argocd-cm's scripts against your test cases, in CI
   kubectl atlas healthcheck test --argocd-cm argocd-cm.yaml -f health/
