@@ -59,12 +59,20 @@ dist: ## release archives + dist/krew/atlas.yaml (VERSION=v1.2.3 sets the versio
 validate-krew: ## krew's validate-krew-manifest on dist/, install of every platform included
 	bash hack/validate-krew.sh
 
-fuzz: ## a short run of every fuzz target
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
+# Targets are listed from the source (func FuzzX in *_test.go), not with `go test -list`, which
+# would run each package's TestMain (some start a control plane). The first failure stops the run.
+FUZZTIME ?= 10s
+fuzz: ## a short run ($(FUZZTIME)) of every fuzz target
+	@set -eo pipefail; n=0; pkgs=$$($(GO) list -f '{{.ImportPath}}={{.Dir}}' ./...); \
+	for entry in $$pkgs; do \
+	  pkg=$${entry%%=*}; dir=$${entry#*=}; \
+	  for f in $$(cat /dev/null $$(ls $$dir/*_test.go 2>/dev/null) | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p'); do \
+	    echo "== $$pkg $$f"; n=$$((n+1)); \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
-	done
+	done; \
+	[ $$n -gt 0 ] || { echo "make fuzz: no fuzz targets found" >&2; exit 1; }; \
+	echo "make fuzz: $$n targets passed"
 
 clean:
 	rm -rf $(BIN) dist
