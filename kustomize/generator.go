@@ -131,7 +131,7 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	}
 	d, err := migdir.Read(path, migdir.Options{Format: g.Spec.Format})
 	if err != nil {
-		return nil, err
+		return nil, withFieldFix(err)
 	}
 	diags := d.Destructive()
 	for _, x := range diags {

@@ -129,11 +129,11 @@ func (o *ConfigMapOptions) Run() error {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	dir, err := migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash})
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	cm, notes, err := scaffold.MigrationsConfigMap(scaffold.ConfigMapOptions{Name: o.Name, Namespace: o.namespace, Dir: dir})
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	var out []byte
 	if o.Output == "json" {

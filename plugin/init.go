@@ -256,7 +256,7 @@ func (o *InitOptions) Run() error {
 	}
 	res, err := scaffold.Build(*opts)
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintln(o.ErrOut, "note:", n)
@@ -291,7 +291,7 @@ func (o *InitOptions) Run() error {
 		out[i] = fsutil.File{Path: f.Path, Data: f.Data}
 	}
 	if err := fsutil.WriteFolder(o.OutDir, out, o.Force); err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	o.summary(res, files)
 	return nil
@@ -335,7 +335,7 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 	switch {
 	case o.Dir != "":
 		if dir, err = migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash}); err != nil {
-			return nil, nil, err
+			return nil, nil, withFlagFix(err)
 		}
 		opts.Dir = dir
 	case o.RemoteDir != "":

@@ -54,7 +54,7 @@ func TestInitFolder(t *testing.T) {
 	// Regenerating gives no diff (the demo password is kept), and refuses without --force.
 	_, stderr, code = runAtlas(t, args...)
 	assert.Equal(t, exitcode.Failure, code)
-	assert.Contains(t, stderr, "pass --force to overwrite")
+	assert.Contains(t, stderr, ": pass --force to overwrite, or choose another folder with --out")
 	assert.Equal(t, first, readTree(t, out))
 	_, stderr, code = runAtlas(t, append(args, "--force")...)
 	require.Equal(t, 0, code, stderr)
@@ -132,7 +132,7 @@ func TestInitBadInput(t *testing.T) {
 		{"bad secret ref", append([]string{"--name", "a", "--url-secret", "Bad:key"}, dirSrc...), exitcode.Usage, `--url-secret: secret name "Bad"`},
 		{"schema url not atlas", []string{"--name", "a", "--schema-url", "file://x"}, exitcode.Failure, "only atlas:// URLs"},
 		{"missing dir", []string{"--name", "a", "--dir", "/nonexistent"}, exitcode.Failure, "/nonexistent does not exist"},
-		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found"},
+		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output"},
 		{"missing schema", []string{"--name", "a", "--schema", "/nonexistent.sql"}, exitcode.Failure, "schema file /nonexistent.sql does not exist"},
 		{"schema is a dir", []string{"--name", "a", "--schema", migTestdata}, exitcode.Failure, "is a directory: --schema takes one .sql or .hcl file"},
 		{"empty schema", []string{"--name", "a", "--schema", emptySchema}, exitcode.Failure, "is empty"},
@@ -153,4 +153,13 @@ func TestInitBadInput(t *testing.T) {
 			assert.Empty(t, entries, "no staging folder left")
 		})
 	}
+}
+
+// The folder errors of fsutil, in init's words.
+func TestInitOutIsAFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "atlas")
+	require.NoError(t, os.WriteFile(out, []byte("mine"), 0o644))
+	_, stderr, code := runAtlas(t, "init", "--dir", migTestdata+"/atlas", "--name", "a", "--out", out)
+	assert.Equal(t, exitcode.Failure, code)
+	assert.Contains(t, stderr, out+" exists and is not a directory: choose another folder with --out")
 }

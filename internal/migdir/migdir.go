@@ -133,9 +133,8 @@ func fileErrorf(file, format string, args ...any) error {
 }
 
 func prefixPath(dir string, err error) error {
-	var pe *pathError
-	if errors.As(err, &pe) {
-		return &pathError{file: path.Join(filepathToSlash(dir), pe.file), msg: pe.msg}
+	if e, ok := withDir(dir, err); ok {
+		return e
 	}
 	return fmt.Errorf("%s: %w", dir, err)
 }
@@ -182,25 +181,13 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 		return d, d.appendSum(files)
 	}
 	if !hasSum {
-		return nil, fileErrorf(SumFile, "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
+		return nil, &SumError{File: SumFile, Reason: SumMissing}
 	}
 	if err := validateSum(files, sum); err != nil {
 		return nil, err
 	}
 	d.Files = append(d.Files, File{Name: SumFile, Data: sum, Source: SumFile, src: sum})
 	return d, nil
-}
-
-func emptyError(ignored []string) error {
-	msg := "no migration files (*.sql) found"
-	if len(ignored) > 0 {
-		shown := ignored
-		if len(shown) > 5 {
-			shown = shown[:5]
-		}
-		msg += fmt.Sprintf(" (only %s)", strings.Join(shown, ", "))
-	}
-	return errors.New(msg + ": point --dir at the folder holding the migrations, or pass --format if they come from another tool")
 }
 
 // readFile reads one file and checks that it can be a ConfigMap entry.
@@ -296,22 +283,21 @@ func validateSum(files []migrate.File, sum []byte) error {
 	if err == nil {
 		return nil
 	}
-	const fix = "If the change is intended, run `atlas migrate hash` (or pass --hash); otherwise restore the file. Applied migrations must never be edited"
 	var ce *migrate.ChecksumError
 	switch {
 	case errors.As(err, &ce):
+		reason := SumFileEdited
 		switch ce.Reason {
 		case migrate.ReasonAdded:
-			return fileErrorf(ce.File, "was added since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+			reason = SumFileAdded
 		case migrate.ReasonRemoved:
-			return fileErrorf(ce.File, "was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", ce.Line, fix)
-		default:
-			return fileErrorf(ce.File, "was edited since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+			reason = SumFileRemoved
 		}
+		return &SumError{File: ce.File, Reason: reason, Line: ce.Line}
 	case errors.Is(err, migrate.ErrChecksumFormat):
-		return fileErrorf(SumFile, "malformed: every line after the first must be `<file> h1:<hash>`. Recreate it with `atlas migrate hash` (or pass --hash)")
+		return &SumError{File: SumFile, Reason: SumMalformed}
 	case errors.Is(err, migrate.ErrChecksumMismatch):
-		return fileErrorf(SumFile, "line 1: the total hash does not match the file entries (checksum mismatch): atlas.sum was edited by hand or merged badly. Recreate it with `atlas migrate hash` (or pass --hash)")
+		return &SumError{File: SumFile, Reason: SumTotalMismatch}
 	}
 	return fileErrorf(SumFile, "%v", err)
 }
@@ -384,10 +370,7 @@ func (d *Dir) CheckSize() error {
 	for _, f := range files {
 		top = append(top, fmt.Sprintf("%s (%s)", f.Name, kib(len(f.Data))))
 	}
-	return fmt.Errorf("the migration directory is %s, past the 1 MiB a ConfigMap can hold. Largest files: %s. "+
-		"Remedies: squash applied migrations into a checkpoint file (`atlas migrate checkpoint`) and drop the files before it, "+
-		"move large data loads out of the migrations, or push the directory to Atlas Cloud and use a remote directory (init --remote-dir)",
-		kib(size), strings.Join(top, ", "))
+	return &TooLargeError{Size: size, Largest: top}
 }
 
 func kib(n int) string {

@@ -226,7 +226,7 @@ func TestFolderLayout(t *testing.T) {
 	_, err := Folder(FolderOptions{Objects: nil, Application: mustApp(t), HealthPatch: nil})
 	assert.ErrorContains(t, err, "health-check patch is empty")
 	_, err = ArgoCDApplication(ArgoCDOptions{Name: "a"})
-	assert.ErrorContains(t, err, "--repo-url")
+	assert.ErrorIs(t, err, ErrNoRepoURL)
 }
 
 func mustAtoi(t *testing.T, s string) int {

@@ -1,0 +1,101 @@
+package migdir
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// The errors below are the ones whose fix depends on who called: a CLI flag, a field of the
+// kustomize generator's config, or nothing. They say what is wrong and what the atlas CLI can
+// do about it; each entry point adds its own way (errors.As) and this package names none.
+
+// SumReason says what is wrong with atlas.sum.
+type SumReason int
+
+const (
+	SumMissing       SumReason = iota // no atlas.sum in the directory
+	SumFileAdded                      // a migration file is not listed in atlas.sum
+	SumFileRemoved                    // atlas.sum lists a file that is gone
+	SumFileEdited                     // a file's hash differs from atlas.sum's
+	SumMalformed                      // atlas.sum is not in atlas's format
+	SumTotalMismatch                  // the first line does not match the entries
+)
+
+// SumError is an atlas.sum that is missing or does not match the files, as the operator's
+// atlas would refuse it. Recomputing atlas.sum fixes it when the change is intended.
+type SumError struct {
+	File   string // the file concerned: atlas.sum, or the migration file that changed
+	Reason SumReason
+	Line   int // the atlas.sum line of File, for added, removed and edited files
+}
+
+func (e *SumError) Error() string {
+	const fix = "If the change is intended, run `atlas migrate hash`; otherwise restore the file. Applied migrations must never be edited"
+	var msg string
+	switch e.Reason {
+	case SumMissing:
+		msg = "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory"
+	case SumFileAdded:
+		msg = fmt.Sprintf("was added since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", e.Line, fix)
+	case SumFileRemoved:
+		msg = fmt.Sprintf("was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", e.Line, fix)
+	case SumFileEdited:
+		msg = fmt.Sprintf("was edited since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", e.Line, fix)
+	case SumMalformed:
+		msg = "malformed: every line after the first must be `<file> h1:<hash>`. Recreate it with `atlas migrate hash`"
+	default:
+		msg = "line 1: the total hash does not match the file entries (checksum mismatch): atlas.sum was edited by hand or merged badly. Recreate it with `atlas migrate hash`"
+	}
+	return e.File + ": " + msg
+}
+
+// EmptyError is a directory without migration files: usually the wrong folder, or another
+// tool's layout read as atlas.
+type EmptyError struct {
+	Ignored []string // what the directory holds instead
+}
+
+func (e *EmptyError) Error() string {
+	msg := "no migration files (*.sql) found"
+	if len(e.Ignored) > 0 {
+		shown := e.Ignored
+		if len(shown) > 5 {
+			shown = shown[:5]
+		}
+		msg += fmt.Sprintf(" (only %s)", strings.Join(shown, ", "))
+	}
+	return msg
+}
+
+// TooLargeError is a directory past what one ConfigMap holds.
+type TooLargeError struct {
+	Size    int
+	Largest []string // "name (size)" of the largest files, largest first
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the migration directory is %s, past the 1 MiB a ConfigMap can hold. Largest files: %s. "+
+		"Remedies: squash applied migrations into a checkpoint file (`atlas migrate checkpoint`) and drop the files before it, "+
+		"move large data loads out of the migrations, or push the directory to Atlas Cloud and use a remote directory",
+		kib(e.Size), strings.Join(e.Largest, ", "))
+}
+
+// emptyError is the EmptyError of a directory holding only ignored.
+func emptyError(ignored []string) error { return &EmptyError{Ignored: ignored} }
+
+// withDir returns err with its file name prefixed by dir, for the errors that carry one.
+func withDir(dir string, err error) (error, bool) {
+	var se *SumError
+	if errors.As(err, &se) {
+		c := *se
+		c.File = path.Join(filepathToSlash(dir), se.File)
+		return &c, true
+	}
+	var pe *pathError
+	if errors.As(err, &pe) {
+		return &pathError{file: path.Join(filepathToSlash(dir), pe.file), msg: pe.msg}, true
+	}
+	return err, false
+}
