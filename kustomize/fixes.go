@@ -11,8 +11,9 @@ import (
 // config; the same errors from `kubectl atlas init` name its flags instead.
 func withFieldFix(err error) error {
 	var (
-		sum   *migdir.SumError
-		empty *migdir.EmptyError
+		sum      *migdir.SumError
+		empty    *migdir.EmptyError
+		destruct *migdir.DestructiveError
 	)
 	switch {
 	case err == nil:
@@ -21,6 +22,8 @@ func withFieldFix(err error) error {
 		return fmt.Errorf("%w; commit atlas.sum with the migrations of spec.dir", err)
 	case errors.As(err, &empty):
 		return fmt.Errorf("%w: point spec.dir at the folder holding the migrations, or set spec.format if they come from another tool", err)
+	case errors.As(err, &destruct):
+		return fmt.Errorf("spec.denyDestructive is set: %w", err)
 	}
 	return err
 }

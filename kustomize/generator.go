@@ -133,20 +133,16 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	if err != nil {
 		return nil, withFieldFix(err)
 	}
-	diags := d.Destructive()
-	for _, x := range diags {
-		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
-	}
-	if len(diags) > 0 && g.Spec.DenyDestructive {
-		return nil, fmt.Errorf("%d destructive change(s) in %s and spec.denyDestructive is set. Review them; silence one intended change with `-- atlas:nolint %s` above its statement", len(diags), g.Spec.Dir, diags[0].Code)
+	// Warnings and later errors name the directory as the user wrote it.
+	d.Path = g.Spec.Dir
+	if err := d.ReportDestructive(warn, g.Spec.DenyDestructive); err != nil {
+		return nil, withFieldFix(err)
 	}
 	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
 	if err != nil {
 		return nil, err
 	}
 	opts.Dir = d
-	// Error messages and the destructive check name the directory as the user wrote it.
-	d.Path = g.Spec.Dir
 	return opts, nil
 }
 

@@ -322,7 +322,14 @@ func TestBadInputErrors(t *testing.T) {
 			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
 			want:          "no migration files (*.sql) found (only README.md): point spec.dir at the folder holding the migrations, or set spec.format if they come from another tool",
 		},
-
+		{
+			name: "destructive change denied",
+			setup: func(t *testing.T, dir string) {
+				writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{"1_a.sql": "DROP TABLE a;\n"})
+			},
+			spec: "dir: migrations\ndenyDestructive: true\n",
+			want: "spec.denyDestructive is set: 1 destructive change(s) in migrations: review them; silence one intended change with `-- atlas:nolint DS102` above its statement",
+		},
 		{
 			name: "a file, not a directory",
 			setup: func(t *testing.T, dir string) {

@@ -31,7 +31,8 @@ A ConfigMap holds at most 1 MiB: past that the command fails and lists the large
 256 KiB client-side apply and Argo CD's default sync fail, so the ConfigMap carries
 argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
 
-Nothing is printed on stdout unless the whole directory is valid.
+Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
+reports them. Nothing is printed on stdout unless the whole directory is valid.
 
 Exit codes: 0 success, 1 invalid directory or other error, 2 usage error.`
 
@@ -146,6 +147,7 @@ func (o *ConfigMapOptions) Run() error {
 		return err
 	}
 	reportDir(o.ErrOut, dir)
+	_ = dir.ReportDestructive(o.ErrOut, false)
 	for _, n := range notes {
 		fmt.Fprintln(o.ErrOut, "note:", n)
 	}

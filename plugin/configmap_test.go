@@ -162,3 +162,12 @@ func TestConfigMapBadInput(t *testing.T) {
 		})
 	}
 }
+
+// configmap reports destructive changes as init and the kustomize generator do, and still packs.
+func TestConfigMapWarnsDestructive(t *testing.T) {
+	out, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/atlas", "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.NotEmpty(t, out)
+	assert.Contains(t, errOut, "warning: "+migTestdata+"/atlas/20240103000000_drop_legacy.sql:4: DS102: drops table legacy and its data\n")
+	assert.Equal(t, 2, strings.Count(errOut, "warning: "))
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
@@ -13,11 +14,12 @@ import (
 // phrases the same errors with its config fields).
 func withFlagFix(err error) error {
 	var (
-		sum    *migdir.SumError
-		empty  *migdir.EmptyError
-		large  *migdir.TooLargeError
-		exists *fsutil.ExistsError
-		notDir *fsutil.NotDirError
+		sum      *migdir.SumError
+		empty    *migdir.EmptyError
+		large    *migdir.TooLargeError
+		exists   *fsutil.ExistsError
+		notDir   *fsutil.NotDirError
+		destruct *migdir.DestructiveError
 	)
 	switch {
 	case err == nil:
@@ -34,6 +36,8 @@ func withFlagFix(err error) error {
 		return fmt.Errorf("%w: pass --force to overwrite, or choose another folder with --out", err)
 	case errors.As(err, &notDir):
 		return fmt.Errorf("%w: choose another folder with --out", err)
+	case errors.As(err, &destruct):
+		return exitcode.Newf(exitcode.Failure, "--deny-destructive is set, nothing written: %v", err)
 	}
 	return err
 }

@@ -246,12 +246,8 @@ func (o *InitOptions) Run() error {
 	}
 	if dir != nil {
 		reportDir(o.ErrOut, dir)
-		diags := dir.Destructive()
-		for _, d := range diags {
-			fmt.Fprintf(o.ErrOut, "warning: %s\n", filepath.ToSlash(filepath.Join(dir.Path, d.File))+d.String()[len(d.File):])
-		}
-		if len(diags) > 0 && o.DenyDestructive {
-			return exitcode.Newf(exitcode.Failure, "%d destructive change(s) in %s and --deny-destructive is set: nothing written. Review them; silence one intended change with `-- atlas:nolint %s` above its statement", len(diags), dir.Path, diags[0].Code)
+		if err := dir.ReportDestructive(o.ErrOut, o.DenyDestructive); err != nil {
+			return withFlagFix(err)
 		}
 	}
 	res, err := scaffold.Build(*opts)

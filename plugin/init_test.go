@@ -138,7 +138,7 @@ func TestInitBadInput(t *testing.T) {
 		{"empty schema", []string{"--name", "a", "--schema", emptySchema}, exitcode.Failure, "is empty"},
 		{"non-UTF-8 schema", []string{"--name", "a", "--schema", latin1}, exitcode.Failure, "not valid UTF-8"},
 		{"schema extension", []string{"--name", "a", "--schema", "testdata/schema.sql.txt"}, exitcode.Failure, "must end in .sql or .hcl"},
-		{"destructive denied", append([]string{"--name", "a", "--deny-destructive"}, dirSrc...), exitcode.Failure, "2 destructive change(s)"},
+		{"destructive denied", append([]string{"--name", "a", "--deny-destructive"}, dirSrc...), exitcode.Failure, "--deny-destructive is set, nothing written: 2 destructive change(s) in " + migTestdata + "/atlas: review them; silence one intended change with `-- atlas:nolint DS103` above its statement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
