@@ -66,7 +66,7 @@ func TestParseSecretRef(t *testing.T) {
 	assert.Equal(t, SecretRef{Name: "db-creds", Key: "url"}, r)
 	r, err = ParseSecretRef("db-creds:dsn", "url")
 	require.NoError(t, err)
-	assert.Equal(t, "db-creds:dsn", r.String())
+	assert.Equal(t, SecretRef{Name: "db-creds", Key: "dsn"}, r)
 	_, err = ParseSecretRef("Bad_Name", "url")
 	assert.ErrorContains(t, err, `secret name "Bad_Name"`)
 	_, err = ParseSecretRef("ok:bad key", "url")
