@@ -145,7 +145,7 @@ func ReadFS(fsys fs.FS, opts Options) (*Dir, error) {
 // explicitly, when it looks like another one.
 func withFormatHint(fsys fs.FS, format string, err error) error {
 	looks, derr := Detect(fsys)
-	if derr != nil || looks == format || strings.Contains(err.Error(), "looks like") {
+	if derr != nil || looks == format || strings.Contains(err.Error(), "looks like") || strings.Contains(err.Error(), "--format "+looks) {
 		return err
 	}
 	if looks == FormatAtlas {

@@ -1,6 +1,7 @@
 package migdir
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -71,4 +72,81 @@ func atlasVersion(s *source, format string) string {
 	default:
 		return encodeNumber(s.version[0])
 	}
+}
+
+// BaselineError is a baseline version the directory does not hold.
+type BaselineError struct {
+	Version, Atlas, Format, Newest, Hint string
+}
+
+func (e *BaselineError) Error() string {
+	msg := fmt.Sprintf("baseline version %s", e.Version)
+	if e.Atlas != e.Version {
+		msg += fmt.Sprintf(" (atlas version %s)", e.Atlas)
+	}
+	msg += fmt.Sprintf(" is not a migration of the directory (the newest is %s): give the version of the last migration %s applied", e.Newest, e.Format)
+	if e.Hint != "" {
+		msg += ", " + e.Hint
+	}
+	return msg
+}
+
+// baselineHints say where each tool records the last version it applied.
+var baselineHints = map[string]string{
+	FormatGolangMigrate: "`SELECT version FROM schema_migrations`",
+	FormatGoose:         "`SELECT max(version_id) FROM goose_db_version WHERE is_applied`",
+	FormatFlyway:        "`SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank DESC LIMIT 1`",
+	FormatDBMate:        "`SELECT max(version) FROM schema_migrations`",
+	FormatLiquibase:     "the number of the last file whose changesets are all in databasechangelog",
+	FormatAtlas:         "as atlas migrate status shows it",
+}
+
+// BaselineVersion maps a version as the source tool names it (golang-migrate or goose 42,
+// Flyway 1.1, dbmate 20240101000000, an atlas version) to the version of its converted file,
+// for AtlasMigration spec.baseline: atlas then starts after that file on a database the old
+// tool already migrated.
+func (d *Dir) BaselineVersion(v string) (string, error) {
+	atlasV := v
+	switch d.Format {
+	case FormatGolangMigrate, FormatGoose:
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			atlasV = encodeNumber(n)
+		}
+	case FormatFlyway:
+		if reFlywayVer.MatchString(v) {
+			var parts []uint64
+			for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' }) {
+				n, err := strconv.ParseUint(p, 10, 64)
+				if err != nil {
+					parts = nil
+					break
+				}
+				parts = append(parts, n)
+			}
+			if parts != nil {
+				atlasV = encodeParts(parts)
+			}
+		}
+	}
+	for _, have := range d.Versions() {
+		if have == atlasV {
+			return atlasV, nil
+		}
+	}
+	return "", &BaselineError{Version: v, Atlas: atlasV, Format: d.Format, Newest: d.LatestVersion(), Hint: baselineHints[d.Format]}
+}
+
+// HasRepeatables reports Flyway repeatables in a converted directory: they sort after every
+// versioned file, so versioned files added later come before an applied one, and atlas must
+// apply them out of order (AtlasMigration spec.execOrder: non-linear), as Flyway does.
+func (d *Dir) HasRepeatables() bool {
+	if d.Format != FormatFlyway {
+		return false
+	}
+	for _, v := range d.Versions() {
+		if strings.HasPrefix(v, "z") {
+			return true
+		}
+	}
+	return false
 }
