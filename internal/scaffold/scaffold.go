@@ -123,7 +123,7 @@ type Options struct {
 	// (migdir.Dir.BaselineVersion maps the source tool's version): atlas starts after it on a
 	// database the old tool already migrated.
 	Baseline string
-	Schema    *SchemaFile
+	Schema   *SchemaFile
 	// SchemaConfigMap stores Schema in a ConfigMap (spec.schema.configMapKeyRef) instead of inline.
 	SchemaConfigMap bool
 	// SchemaURL is an atlas:// schema URL (Atlas Cloud schema registry).
