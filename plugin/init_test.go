@@ -155,3 +155,24 @@ func TestInitBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestInitBaseline: --baseline takes the source tool's version, maps it to the converted
+// file's and sets spec.baseline; a version the directory does not hold is an error.
+func TestInitBaseline(t *testing.T) {
+	dir := writeTestDir(t, map[string]string{
+		"1_a.up.sql":  "\ufeffCREATE TABLE a (id int);\n",
+		"2_b.up.sql":  "CREATE TABLE b (id int);\nINSERT INTO schema_migrations VALUES (2, false);\n",
+		"10_c.up.sql": "CREATE TABLE c (id int);\n",
+	})
+	stdout, stderr, code := runAtlas(t, "init", "--dir", dir, "--name", "app", "--baseline", "2", "-o", "yaml")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "  baseline: a2\n")
+	assert.Contains(t, stdout, `kubectl-atlas.io/target-version: b10`)
+	assert.Contains(t, stderr, "warning: "+filepath.ToSlash(dir)+"/1_a.up.sql:1: starts with a UTF-8 byte order mark: removed in the converted file")
+	assert.Contains(t, stderr, "warning: "+filepath.ToSlash(dir)+"/2_b.up.sql:2: references schema_migrations")
+
+	_, stderr, code = runAtlas(t, "init", "--dir", dir, "--name", "app", "--baseline", "3", "-o", "yaml")
+	assert.Equal(t, exitcode.Failure, code)
+	assert.Contains(t, stderr, "--baseline: "+dir+": baseline version 3 (atlas version a3) is not a migration of the directory (the newest is b10)")
+	assert.Contains(t, stderr, "SELECT version FROM schema_migrations")
+}
