@@ -46,6 +46,9 @@ prefixed ConfigMap and Secret names are followed into the Atlas resources). --ar
 argocd/: an Application with automated sync, self-heal, prune and retry, and the Atlas health
 checks as a kustomize Component for the kustomization that installs Argo CD.
 
+Other tools' directories are converted as 'configmap' does; --baseline VERSION (the source tool's
+version the database is at) sets the AtlasMigration's spec.baseline to the converted file's version.
+
 Statements that drop a schema, a table or a column (DS101, DS102, DS103) are reported with
 file:line on stderr; --deny-destructive makes them an error.
 
