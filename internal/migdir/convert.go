@@ -27,7 +27,7 @@ var (
 	reNotKeyChar       = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
 	reGooseNoTx        = regexp.MustCompile(`(?m)^--\s*\+goose\s+NO\s+TRANSACTION\s*$`)
 	reDBMateNoTx       = regexp.MustCompile(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
-	reLiquibase        = regexp.MustCompile(`(?m)^--\s*liquibase\s+formatted\s+sql`)
+	reLiquibase        = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
 	reDBMatePragmaOpts = regexp.MustCompile(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)
 	reGooseUp          = regexp.MustCompile(`(?mi)^--\s*\+goose\s+Up\b`)
 	reDBMateUp         = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
@@ -88,6 +88,7 @@ func Detect(fsys fs.FS) (string, error) {
 		if err != nil {
 			continue
 		}
+		b = bytes.TrimPrefix(b, utf8BOM) // a byte order mark would hide the first line's header
 		switch {
 		case reGooseUp.Match(b):
 			return FormatGoose, nil
@@ -115,9 +116,12 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 	}
 	seen := map[string]string{}
 	for _, s := range srcs {
-		stmts, directives, err := statements(s, format)
+		stmts, tx, err := statements(s, format)
 		if err != nil {
 			return nil, err
+		}
+		if tx.warn != "" {
+			d.Warnings = append(d.Warnings, Warning{File: s.path, Message: tx.warn})
 		}
 		name := atlasVersion(s, format)
 		if desc := sanitizeDesc(s.desc); desc != "" {
@@ -131,7 +135,7 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 			return nil, fileErrorf(s.path, "converts to a file name of %d characters, past the %d of a ConfigMap key: shorten the description", len(name), validation.DNS1123SubdomainMaxLength)
 		}
 		seen[name] = s.path
-		content, err := render(name, stmts, directives)
+		content, err := render(name, stmts, tx.directives())
 		if err != nil {
 			return nil, fileErrorf(s.path, "%v", err)
 		}
@@ -211,6 +215,11 @@ func readSource(fsys fs.FS, name string, d *Dir) ([]byte, error) {
 		b = b[len(utf8BOM):]
 		d.Warnings = append(d.Warnings, Warning{File: name, Line: 1, Message: "starts with a UTF-8 byte order mark: removed in the converted file"})
 	}
+	if i := bytes.Index(b, []byte("\r\n")); i >= 0 {
+		// A ConfigMap value with CR cannot be a readable YAML block; the SQL means the same.
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		d.Warnings = append(d.Warnings, Warning{File: name, Line: 1 + bytes.Count(b[:i], []byte("\n")), Message: "CRLF line endings: converted to LF (a line break inside a string literal changes with them)"})
+	}
 	return b, nil
 }
 
@@ -266,6 +275,20 @@ func collectFlyway(fsys fs.FS, d *Dir) ([]*source, error) {
 		}
 		return nil, fmt.Errorf("reading the migration directory: %w", err)
 	}
+	// Script configurations (V1__x.sql.conf) are read with their migration, not left out.
+	used := map[string]bool{}
+	for _, s := range srcs {
+		if s.conf != nil {
+			used[s.path+".conf"] = true
+		}
+	}
+	kept := d.Ignored[:0]
+	for _, p := range d.Ignored {
+		if !used[p] {
+			kept = append(kept, p)
+		}
+	}
+	d.Ignored = kept
 	return srcs, nil
 }
 
@@ -365,7 +388,7 @@ func sanitizeDesc(s string) string {
 // statements extracts the statements the tool would run of one source file, by the tool's own
 // rules, and the atlas file directives that make atlas run them the way the tool would
 // (transaction or not, with a comment saying why).
-func statements(s *source, format string) ([]*migrate.Stmt, []string, error) {
+func statements(s *source, format string) ([]*migrate.Stmt, txChoice, error) {
 	var (
 		stmts []*migrate.Stmt
 		tx    txChoice
@@ -386,11 +409,11 @@ func statements(s *source, format string) ([]*migrate.Stmt, []string, error) {
 	if err != nil {
 		var le *lineErr
 		if errors.As(err, &le) {
-			return nil, nil, &pathError{file: fmt.Sprintf("%s:%d", s.path, le.line), msg: le.msg}
+			return nil, tx, &pathError{file: fmt.Sprintf("%s:%d", s.path, le.line), msg: le.msg}
 		}
-		return nil, nil, fileErrorf(s.path, "%v", err)
+		return nil, tx, fileErrorf(s.path, "%v", err)
 	}
-	return stmts, tx.directives(), nil
+	return stmts, tx, nil
 }
 
 // render writes statements as an atlas migration file and checks that atlas reads back the

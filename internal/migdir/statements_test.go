@@ -165,3 +165,36 @@ func TestBaselineVersion(t *testing.T) {
 	_, err = d.BaselineVersion("2")
 	require.ErrorContains(t, err, "baseline version 2 (atlas version a2) is not a migration of the directory (the newest is a1a1): give the version of the last migration flyway applied, `SELECT version FROM flyway_schema_history")
 }
+
+// TestDetectThroughBOM: a byte order mark does not hide the header that names the format.
+func TestDetectThroughBOM(t *testing.T) {
+	for format, src := range map[string]string{
+		FormatGoose:     "\ufeff-- +goose Up\r\nSELECT 1;\r\n",
+		FormatDBMate:    "\ufeff-- migrate:up\r\nSELECT 1;\r\n",
+		FormatLiquibase: "\ufeff--liquibase formatted sql\r\n--changeset a:1\r\nSELECT 1;\r\n",
+	} {
+		fsys := fstest.MapFS{"1_a.sql": {Data: []byte(src)}}
+		got, err := Detect(fsys)
+		require.NoError(t, err)
+		assert.Equal(t, format, got)
+		d, err := ReadFS(fsys, Options{})
+		require.NoError(t, err, format)
+		assert.NotContains(t, string(d.Files[0].Data), "\r", "converted files have LF line endings")
+		require.Len(t, d.Warnings, 2, format)
+		assert.Contains(t, d.Warnings[1].String(), "1_a.sql:1: CRLF line endings: converted to LF")
+	}
+}
+
+func TestFlywayMixedAndConf(t *testing.T) {
+	d, err := ReadFS(fstest.MapFS{
+		"V1__mixed.sql":     {Data: []byte("CREATE TABLE t (c int);\nCREATE INDEX CONCURRENTLY i ON t (c);\n")},
+		"V2__conf.sql":      {Data: []byte("SELECT 1;\n")},
+		"V2__conf.sql.conf": {Data: []byte("executeInTransaction=false\n")},
+		"README.md":         {Data: []byte("x")},
+	}, Options{})
+	require.NoError(t, err)
+	require.Len(t, d.Warnings, 1)
+	assert.Contains(t, d.Warnings[0].String(), "V1__mixed.sql: mixes statements that cannot run in a transaction with others: Flyway refuses such a file unless mixed=true")
+	assert.Contains(t, string(d.Files[1].Data), "-- atlas:txmode none\n-- Flyway: executeInTransaction=false in V2__conf.sql.conf\n")
+	assert.Equal(t, []string{"README.md"}, d.Ignored)
+}

@@ -14,6 +14,7 @@ import (
 type txChoice struct {
 	none bool
 	why  string
+	warn string // for the user, when the tool itself would have objected
 }
 
 // directives are the file's header lines. The reason never contains "atlas:", so atlas does
@@ -172,7 +173,11 @@ func flywayStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
 	if len(nonTx) == 0 {
 		return stmts, txChoice{}, nil
 	}
-	return stmts, txChoice{none: true, why: fmt.Sprintf("Flyway runs this file outside a transaction: %s cannot run inside one", strings.TrimSuffix(nonTx[0], ";"))}, nil
+	tx := txChoice{none: true, why: fmt.Sprintf("Flyway runs this file outside a transaction: %s cannot run inside one", strings.TrimSuffix(nonTx[0], ";"))}
+	if len(nonTx) < len(stmts) {
+		tx.warn = "mixes statements that cannot run in a transaction with others: Flyway refuses such a file unless mixed=true; the converted file runs all of them without a transaction"
+	}
+	return stmts, tx, nil
 }
 
 func pathBase(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
