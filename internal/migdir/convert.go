@@ -124,7 +124,8 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 			d.Warnings = append(d.Warnings, Warning{File: s.path, Message: tx.warn})
 		}
 		name := atlasVersion(s, format)
-		if desc := sanitizeDesc(s.desc); desc != "" {
+		// Versions kept as written sort as the source names only with the '_' after them.
+		if desc := sanitizeDesc(s.desc); desc != "" || format == FormatDBMate || format == FormatLiquibase {
 			name += "_" + desc
 		}
 		name += ".sql"
