@@ -231,110 +231,144 @@ func TestApplyPostgres(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
-	t.Run("golang-migrate grows past 100 files", func(t *testing.T) {
-		tg := newTarget(t, srv, "gm")
-		small := t.TempDir()
-		writeFiles(t, small, golangMigrateDir(99))
-		d := read(t, small, migdir.FormatGolangMigrate)
-		require.Len(t, tg.apply(t, writeConverted(t, d)), 99)
-		// The directory grows to 105 files: the 99 applied keep their names, so atlas applies
-		// exactly the 6 new ones on the migrated database.
-		big := t.TempDir()
-		writeFiles(t, big, golangMigrateDir(105))
-		applied := tg.apply(t, writeConverted(t, read(t, big, migdir.FormatGolangMigrate)))
-		require.Equal(t, []string{"c100", "c101", "c102", "c103", "c104", "c105"}, applied)
-		require.Equal(t, []string{"t89_name", "t99_name", "t9_name"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('t9_name','t89_name','t99_name') ORDER BY indexname"))
-		require.Equal(t, []string{"a;b"}, tg.query(t, "SELECT name FROM t7"))
-		require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 't3' AND column_name IN ('id','name')"))
-	})
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, *testdb.Server)
+	}{
+		{"golang-migrate grows past 100 files", applyGolangMigrateGrowth},
+		{"goose", applyGoose},
+		{"flyway", applyFlyway},
+		{"liquibase", applyLiquibase},
+		{"dbmate", applyDBMate},
+		{"baseline adopts a database the old tool migrated", applyBaseline},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, srv) })
+	}
+}
 
-	t.Run("goose", func(t *testing.T) {
-		tg := newTarget(t, srv, "goose")
-		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
-			"00001_init.sql":        bom + "-- +goose Up\r\nCREATE TABLE users (id int PRIMARY KEY); -- the users\r\nCREATE TABLE posts (id int PRIMARY KEY, user_id int); -- their posts\r\n\r\n-- +goose Down\r\nDROP TABLE posts;\r\nDROP TABLE users;\r\n",
-			"00002_func.sql":        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION bump(i int) RETURNS int AS $$\nBEGIN\n  RETURN i + 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION bump;\n",
-			"00003_index.sql":       "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY posts_user ON posts (user_id); -- online\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n-- +goose Down\nDROP INDEX posts_user;\n",
-			"20240101120000_ts.sql": "-- +goose up\nINSERT INTO users VALUES (1); -- seed; not a statement\nINSERT INTO users VALUES (2);\n",
-		})
-		d := read(t, dir, migdir.FormatGoose)
-		require.Equal(t, []string{"a1", "a2", "a3", "n20240101120000"}, tg.apply(t, writeConverted(t, d)))
-		require.Equal(t, []string{"posts_user", "users_id"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('posts_user','users_id') ORDER BY 1"))
-		require.Equal(t, []string{"2"}, tg.query(t, "SELECT bump(1)::text"))
-		require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM users"))
-	})
+func applyGolangMigrateGrowth(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "gm")
+	small := t.TempDir()
+	writeFiles(t, small, golangMigrateDir(99))
+	d := read(t, small, migdir.FormatGolangMigrate)
+	require.Len(t, tg.apply(t, writeConverted(t, d)), 99)
+	// The directory grows to 105 files: the 99 applied keep their names, so atlas applies
+	// exactly the 6 new ones on the migrated database.
+	big := t.TempDir()
+	writeFiles(t, big, golangMigrateDir(105))
+	applied := tg.apply(t, writeConverted(t, read(t, big, migdir.FormatGolangMigrate)))
+	require.Equal(t, []string{"c100", "c101", "c102", "c103", "c104", "c105"}, applied)
+	require.Equal(t, []string{"t89_name", "t99_name", "t9_name"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('t9_name','t89_name','t99_name') ORDER BY indexname"))
+	require.Equal(t, []string{"a;b"}, tg.query(t, "SELECT name FROM t7"))
+	require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 't3' AND column_name IN ('id','name')"))
+}
 
-	t.Run("flyway", func(t *testing.T) {
-		tg := newTarget(t, srv, "flyway")
-		dir := t.TempDir()
-		files := map[string]string{
-			"V1__init.sql":         "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
-			"V1.1__email.sql":      "ALTER TABLE users ADD COLUMN name text;\n",
-			"V1.2__more.sql":       "CREATE TABLE orders (id int PRIMARY KEY, user_id int);\n",
-			"sql/V2__index.sql":    bom + "CREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\r\n",
-			"V10__vacuum.sql":      "VACUUM ANALYZE orders;\n",
-			"V10.0.1__tags.sql":    "CREATE TABLE tags (id int);\n",
-			"R__views.sql":         "CREATE OR REPLACE VIEW user_names AS SELECT id, name FROM users;\n",
-			"R__a_first_view.sql":  "CREATE OR REPLACE VIEW order_ids AS SELECT id FROM orders;\n",
-			"V3__conf.sql":         "CREATE INDEX CONCURRENTLY users_email ON users (email);\n",
-			"V3__conf.sql.conf":    "executeInTransaction=false\n",
-			"V4__history_note.sql": "-- flyway_schema_history is in a comment only\nSELECT 1;\n",
-		}
-		writeFiles(t, dir, files)
-		d := read(t, dir, migdir.FormatFlyway)
-		require.True(t, d.HasRepeatables())
-		applied := tg.apply(t, writeConverted(t, d))
-		require.Len(t, applied, 10)
-		require.True(t, sort.StringsAreSorted(applied))
-		require.Equal(t, []string{"orders_user", "users_email"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('orders_user','users_email') ORDER BY 1"))
-		// A versioned file added after the repeatables ran sorts before them: non-linear
-		// execution (what the scaffold sets for such directories) applies it.
-		writeFiles(t, dir, map[string]string{"V11__late.sql": "CREATE TABLE late (id int);\n"})
-		applied = tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatFlyway)), migrate.WithExecOrder(migrate.ExecOrderNonLinear))
-		require.Equal(t, []string{"b11"}, applied)
+func applyGoose(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "goose")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"00001_init.sql":        bom + "-- +goose Up\r\nCREATE TABLE users (id int PRIMARY KEY); -- the users\r\nCREATE TABLE posts (id int PRIMARY KEY, user_id int); -- their posts\r\n\r\n-- +goose Down\r\nDROP TABLE posts;\r\nDROP TABLE users;\r\n",
+		"00002_func.sql":        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION bump(i int) RETURNS int AS $$\nBEGIN\n  RETURN i + 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd\n\n-- +goose Down\nDROP FUNCTION bump;\n",
+		"00003_index.sql":       "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY posts_user ON posts (user_id); -- online\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n-- +goose Down\nDROP INDEX posts_user;\n",
+		"20240101120000_ts.sql": "-- +goose up\nINSERT INTO users VALUES (1); -- seed; not a statement\nINSERT INTO users VALUES (2);\n",
 	})
+	d := read(t, dir, migdir.FormatGoose)
+	require.Equal(t, []string{"a1", "a2", "a3", "n20240101120000"}, tg.apply(t, writeConverted(t, d)))
+	require.Equal(t, []string{"posts_user", "users_id"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('posts_user','users_id') ORDER BY 1"))
+	require.Equal(t, []string{"2"}, tg.query(t, "SELECT bump(1)::text"))
+	require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM users"))
+}
 
-	t.Run("liquibase", func(t *testing.T) {
-		tg := newTarget(t, srv, "liquibase")
-		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
-			"001_init.sql":  bom + "--liquibase formatted sql\n\n--changeset alice:1\nCREATE TABLE users (id int PRIMARY KEY, email text);\n--rollback DROP TABLE users;\n\n--changeset alice:2 splitStatements:false\nCREATE FUNCTION one() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n",
-			"002_index.sql": "--liquibase formatted sql\n--changeset bob:3 runInTransaction:false\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n--rollback DROP INDEX users_email;\n",
-		})
-		d := read(t, dir, migdir.FormatLiquibase)
-		require.Equal(t, []string{"001", "002"}, tg.apply(t, writeConverted(t, d)))
-		require.Equal(t, []string{"1"}, tg.query(t, "SELECT one()::text"))
-		require.Equal(t, []string{"users_email"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_email'"))
-	})
+func applyFlyway(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "flyway")
+	dir := t.TempDir()
+	files := map[string]string{
+		"V1__init.sql":         "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+		"V1.1__email.sql":      "ALTER TABLE users ADD COLUMN name text;\n",
+		"V1.2__more.sql":       "CREATE TABLE orders (id int PRIMARY KEY, user_id int);\n",
+		"sql/V2__index.sql":    bom + "CREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\r\n",
+		"V10__vacuum.sql":      "VACUUM ANALYZE orders;\n",
+		"V10.0.1__tags.sql":    "CREATE TABLE tags (id int);\n",
+		"R__views.sql":         "CREATE OR REPLACE VIEW user_names AS SELECT id, name FROM users;\n",
+		"R__a_first_view.sql":  "CREATE OR REPLACE VIEW order_ids AS SELECT id FROM orders;\n",
+		"V3__conf.sql":         "CREATE INDEX CONCURRENTLY users_email ON users (email);\n",
+		"V3__conf.sql.conf":    "executeInTransaction=false\n",
+		"V4__history_note.sql": "-- flyway_schema_history is in a comment only\nSELECT 1;\n",
+	}
+	writeFiles(t, dir, files)
+	d := read(t, dir, migdir.FormatFlyway)
+	require.True(t, d.HasRepeatables())
+	applied := tg.apply(t, writeConverted(t, d))
+	require.Len(t, applied, 10)
+	require.True(t, sort.StringsAreSorted(applied))
+	require.Equal(t, []string{"orders_user", "users_email"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname IN ('orders_user','users_email') ORDER BY 1"))
+	// A versioned file added after the repeatables ran sorts before them: non-linear
+	// execution (what the scaffold sets for such directories) applies it.
+	writeFiles(t, dir, map[string]string{"V11__late.sql": "CREATE TABLE late (id int);\n"})
+	applied = tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatFlyway)), migrate.WithExecOrder(migrate.ExecOrderNonLinear))
+	require.Equal(t, []string{"b11"}, applied)
+}
 
-	t.Run("dbmate", func(t *testing.T) {
-		tg := newTarget(t, srv, "dbmate")
-		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
-			"20240101000000_init.sql":  bom + "-- migrate:up\r\nCREATE TABLE users (id int PRIMARY KEY);\r\n\r\n-- migrate:down\r\nDROP TABLE users;\r\n",
-			"20240102000000_index.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n\n-- migrate:down\nDROP INDEX users_id;\n",
-		})
-		d := read(t, dir, migdir.FormatDBMate)
-		require.Equal(t, []string{"20240101000000", "20240102000000"}, tg.apply(t, writeConverted(t, d)))
-		require.Equal(t, []string{"users_id"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_id'"))
+func applyLiquibase(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "liquibase")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"001_init.sql":  bom + "--liquibase formatted sql\n\n--changeset alice:1\nCREATE TABLE users (id int PRIMARY KEY, email text);\n--rollback DROP TABLE users;\n\n--changeset alice:2 splitStatements:false\nCREATE FUNCTION one() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n",
+		"002_index.sql": "--liquibase formatted sql\n--changeset bob:3 runInTransaction:false\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n--rollback DROP INDEX users_email;\n",
 	})
+	d := read(t, dir, migdir.FormatLiquibase)
+	require.Equal(t, []string{"001", "002"}, tg.apply(t, writeConverted(t, d)))
+	require.Equal(t, []string{"1"}, tg.query(t, "SELECT one()::text"))
+	require.Equal(t, []string{"users_email"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_email'"))
+}
 
-	t.Run("baseline adopts a database the old tool migrated", func(t *testing.T) {
-		tg := newTarget(t, srv, "adopt")
-		dir := t.TempDir()
-		writeFiles(t, dir, golangMigrateDir(12))
-		// golang-migrate applied 1..9 before: the same schema, made here by running them.
-		first := t.TempDir()
-		writeFiles(t, first, golangMigrateDir(9))
-		fresh := &target{db: tg.db, open: tg.open, revs: &revisions{}}
-		fresh.apply(t, writeConverted(t, read(t, first, migdir.FormatGolangMigrate)))
-		d := read(t, dir, migdir.FormatGolangMigrate)
-		v, err := d.BaselineVersion("9")
-		require.NoError(t, err)
-		require.Equal(t, "a9", v)
-		applied := tg.apply(t, writeConverted(t, d), migrate.WithBaselineVersion(v))
-		require.Equal(t, []string{"b10", "b11", "b12"}, applied)
+func applyDBMate(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "dbmate")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"20240101000000_init.sql":  bom + "-- migrate:up\r\nCREATE TABLE users (id int PRIMARY KEY);\r\n\r\n-- migrate:down\r\nDROP TABLE users;\r\n",
+		"20240102000000_index.sql": "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n\n-- migrate:down\nDROP INDEX users_id;\n",
 	})
+	d := read(t, dir, migdir.FormatDBMate)
+	require.Equal(t, []string{"20240101000000", "20240102000000"}, tg.apply(t, writeConverted(t, d)))
+	require.Equal(t, []string{"users_id"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_id'"))
+}
+
+func applyBaseline(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "adopt")
+	dir := t.TempDir()
+	writeFiles(t, dir, golangMigrateDir(12))
+	// golang-migrate applied 1..9 before: the same schema, made here by running them.
+	first := t.TempDir()
+	writeFiles(t, first, golangMigrateDir(9))
+	fresh := &target{db: tg.db, open: tg.open, revs: &revisions{}}
+	fresh.apply(t, writeConverted(t, read(t, first, migdir.FormatGolangMigrate)))
+	d := read(t, dir, migdir.FormatGolangMigrate)
+	v, err := d.BaselineVersion("9")
+	require.NoError(t, err)
+	require.Equal(t, "a9", v)
+	local := writeConverted(t, d)
+	// Revisions recorded under an earlier plugin's zero-padded names (01 .. 09) match none of
+	// the new names: atlas would take every file for pending. Hence the one-time adoption with
+	// a fresh revisions table and the baseline (docs/init.md).
+	old := &revisions{}
+	for i := 1; i <= 9; i++ {
+		require.NoError(t, old.WriteRevision(context.Background(), &migrate.Revision{Version: fmt.Sprintf("%02d", i), Applied: 1, Total: 1}))
+	}
+	conn, err := tg.db.Conn(context.Background())
+	require.NoError(t, err)
+	drv, err := tg.open(conn)
+	require.NoError(t, err)
+	ex, err := migrate.NewExecutor(drv, local, old)
+	require.NoError(t, err)
+	pending, err := ex.Pending(context.Background())
+	require.NoError(t, err)
+	require.Len(t, pending, 12)
+	require.NoError(t, conn.Close())
+
+	applied := tg.apply(t, local, migrate.WithBaselineVersion(v))
+	require.Equal(t, []string{"b10", "b11", "b12"}, applied)
+	require.Equal(t, []string{"a9", "b10", "b11", "b12"}, tg.revs.versions(), "the baseline is recorded, then the new files")
 }
 
 // TestApplyMariaDB applies converted MySQL-dialect directories to a real MariaDB.
@@ -344,42 +378,53 @@ func TestApplyMariaDB(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
-	t.Run("golang-migrate", func(t *testing.T) {
-		tg := newTarget(t, srv, "gm")
-		dir := t.TempDir()
-		files := map[string]string{}
-		for i := 1; i <= 101; i++ {
-			files[fmt.Sprintf("%06d_t%d.up.sql", i, i)] = fmt.Sprintf("CREATE TABLE `t%d` (`id` bigint NOT NULL AUTO_INCREMENT, `name` varchar(64), PRIMARY KEY (`id`)) ENGINE=InnoDB;\n", i)
-		}
-		files["000003_t3.up.sql"] = bom + "CREATE TABLE `t3` (\r\n  `id` int NOT NULL\r\n);\r\nINSERT INTO `t3` VALUES (1);\r\n"
-		writeFiles(t, dir, files)
-		applied := tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatGolangMigrate)))
-		require.Len(t, applied, 101)
-		require.Equal(t, "c101", applied[100])
-		require.Equal(t, []string{"1"}, tg.query(t, "SELECT id FROM t3"))
-	})
+	for _, c := range []struct {
+		name string
+		run  func(*testing.T, *testdb.Server)
+	}{
+		{"golang-migrate", applyMariaGolangMigrate},
+		{"goose trigger block", applyMariaGooseTrigger},
+		{"dbmate", applyMariaDBMate},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, srv) })
+	}
+}
 
-	t.Run("goose trigger block", func(t *testing.T) {
-		tg := newTarget(t, srv, "goose")
-		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
-			"1_init.sql":    "-- +goose Up\nCREATE TABLE a (id int, x int, y int); -- first\nCREATE TABLE b (id int); -- second\n-- +goose Down\nDROP TABLE a;\n",
-			"2_trigger.sql": "-- +goose Up\n-- +goose StatementBegin\nCREATE TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; SET NEW.y = 2; END\n-- +goose StatementEnd\n",
-			"3_seed.sql":    "-- +goose Up\nINSERT INTO a (id) VALUES (1);\n",
-		})
-		tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatGoose)))
-		require.Equal(t, []string{"1 2"}, tg.query(t, "SELECT CONCAT(x, ' ', y) FROM a"))
-		require.Equal(t, []string{"a", "b"}, tg.query(t, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'goose' ORDER BY 1"))
-	})
+func applyMariaGolangMigrate(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "gm")
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := 1; i <= 101; i++ {
+		files[fmt.Sprintf("%06d_t%d.up.sql", i, i)] = fmt.Sprintf("CREATE TABLE `t%d` (`id` bigint NOT NULL AUTO_INCREMENT, `name` varchar(64), PRIMARY KEY (`id`)) ENGINE=InnoDB;\n", i)
+	}
+	files["000003_t3.up.sql"] = bom + "CREATE TABLE `t3` (\r\n  `id` int NOT NULL\r\n);\r\nINSERT INTO `t3` VALUES (1);\r\n"
+	writeFiles(t, dir, files)
+	applied := tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatGolangMigrate)))
+	require.Len(t, applied, 101)
+	require.Equal(t, "c101", applied[100])
+	require.Equal(t, []string{"1"}, tg.query(t, "SELECT id FROM t3"))
+}
 
-	t.Run("dbmate", func(t *testing.T) {
-		tg := newTarget(t, srv, "dbmate")
-		dir := t.TempDir()
-		writeFiles(t, dir, map[string]string{
-			"20240101000000_init.sql": "-- migrate:up\nCREATE TABLE users (id int PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n",
-			"20240102000000_more.sql": bom + "-- migrate:up\r\nALTER TABLE users ADD COLUMN email varchar(255);\r\n",
-		})
-		require.Len(t, tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatDBMate))), 2)
-		require.Equal(t, []string{"email"}, tg.query(t, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'dbmate' AND table_name = 'users' AND column_name = 'email'"))
+func applyMariaGooseTrigger(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "goose")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"1_init.sql":    "-- +goose Up\nCREATE TABLE a (id int, x int, y int); -- first\nCREATE TABLE b (id int); -- second\n-- +goose Down\nDROP TABLE a;\n",
+		"2_trigger.sql": "-- +goose Up\n-- +goose StatementBegin\nCREATE TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; SET NEW.y = 2; END\n-- +goose StatementEnd\n",
+		"3_seed.sql":    "-- +goose Up\nINSERT INTO a (id) VALUES (1);\n",
 	})
+	tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatGoose)))
+	require.Equal(t, []string{"1 2"}, tg.query(t, "SELECT CONCAT(x, ' ', y) FROM a"))
+	require.Equal(t, []string{"a", "b"}, tg.query(t, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'goose' ORDER BY 1"))
+}
+
+func applyMariaDBMate(t *testing.T, srv *testdb.Server) {
+	tg := newTarget(t, srv, "dbmate")
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"20240101000000_init.sql": "-- migrate:up\nCREATE TABLE users (id int PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n",
+		"20240102000000_more.sql": bom + "-- migrate:up\r\nALTER TABLE users ADD COLUMN email varchar(255);\r\n",
+	})
+	require.Len(t, tg.apply(t, writeConverted(t, read(t, dir, migdir.FormatDBMate))), 2)
+	require.Equal(t, []string{"email"}, tg.query(t, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'dbmate' AND table_name = 'users' AND column_name = 'email'"))
 }

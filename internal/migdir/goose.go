@@ -36,115 +36,125 @@ func parseGoose(src string) (*gooseFile, error) {
 	if !reGooseUp.MatchString(src) {
 		return nil, errors.New("no `-- +goose Up` section: not a goose SQL migration")
 	}
-	const (
-		start = iota
-		up
-		block
-		down
-	)
-	var (
-		f        gooseFile
-		state    = start
-		buf      strings.Builder
-		comments []string
-		first    int
-	)
-	flush := func(isBlock bool) {
-		text := strings.TrimSpace(buf.String())
-		if text != "" || isBlock {
-			f.stmts = append(f.stmts, gooseStmt{comments: comments, text: text, block: isBlock, line: first})
-		}
-		buf.Reset()
-		comments = nil
-	}
-	lines := strings.Split(src, "\n")
-	for i, line := range lines {
+	p := &gooseParser{}
+	for i, line := range strings.Split(src, "\n") {
 		line = strings.TrimSuffix(line, "\r") // goose reads lines with bufio.ScanLines
-		n := i + 1
-		ann, isAnn := gooseAnnotation(line)
-		if state == down {
-			if isAnn && ann == "no transaction" {
-				f.noTx = true
-			}
-			continue
-		}
-		if isAnn {
-			switch ann {
-			case "up":
-				if state != start {
-					return nil, lineError(n, "a second `-- +goose Up` annotation: goose refuses the file")
-				}
-				state = up
-			case "down":
-				switch {
-				case state == start:
-					return nil, lineError(n, "`-- +goose Down` before `-- +goose Up`: goose refuses the file")
-				case state == block:
-					return nil, lineError(n, "`-- +goose Down` inside a StatementBegin block: add `-- +goose StatementEnd` first")
-				case strings.TrimSpace(buf.String()) != "":
-					return nil, lineError(first, "statement not terminated by ';' before `-- +goose Down`: goose refuses the file")
-				}
-				state = down // the operator never runs the down section
-			case "statementbegin":
-				if state == start {
-					return nil, lineError(n, "`-- +goose StatementBegin` before `-- +goose Up`")
-				}
-				if state == up {
-					if strings.TrimSpace(buf.String()) != "" {
-						return nil, lineError(first, "statement not terminated by ';' before `-- +goose StatementBegin`")
-					}
-					state = block
-					first = n + 1
-				}
-			case "statementend":
-				if state != block {
-					return nil, lineError(n, "`-- +goose StatementEnd` without `-- +goose StatementBegin`")
-				}
-				flush(true)
-				state = up
-			case "no transaction":
-				f.noTx = true
-			case "envsub on", "envsubst on":
-				return nil, lineError(n, "`-- +goose ENVSUB ON` substitutes environment variables when goose runs; the operator runs the file as it is: write the values in, or keep this migration in goose")
-			case "envsub off", "envsubst off":
-			default:
-				return nil, lineError(n, fmt.Sprintf("unknown goose annotation %q", strings.TrimSpace(line)))
-			}
-			continue
-		}
-		switch state {
-		case start:
-			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
-				return nil, lineError(n, "SQL before `-- +goose Up`: goose refuses the file")
-			}
-			continue
-		case block:
-			buf.WriteString(line + "\n")
-			continue
-		}
-		if buf.Len() == 0 {
-			if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
-				if t != "" {
-					comments = append(comments, t)
-				}
-				continue
-			}
-			first = n
-		}
-		buf.WriteString(line + "\n")
-		if gooseEndsStatement(line) {
-			flush(false)
+		if err := p.line(i+1, line); err != nil {
+			return nil, err
 		}
 	}
 	switch {
-	case state == start:
+	case p.state == gooseStart:
 		return nil, errors.New("no `-- +goose Up` annotation: not a goose SQL migration")
-	case state == block:
-		return nil, lineError(first-1, "`-- +goose StatementBegin` without `-- +goose StatementEnd`")
-	case strings.TrimSpace(buf.String()) != "":
-		return nil, lineError(first, "statement not terminated by ';' at the end of the file: goose refuses the file")
+	case p.state == gooseBlock:
+		return nil, lineError(p.first-1, "`-- +goose StatementBegin` without `-- +goose StatementEnd`")
+	case p.pending():
+		return nil, lineError(p.first, "statement not terminated by ';' at the end of the file: goose refuses the file")
 	}
-	return &f, nil
+	return &p.f, nil
+}
+
+// Parser states: before Up, in the up section, inside StatementBegin/End, in the down section.
+const (
+	gooseStart = iota
+	gooseUpSection
+	gooseBlock
+	gooseDownSection
+)
+
+type gooseParser struct {
+	f        gooseFile
+	state    int
+	buf      strings.Builder
+	comments []string // skipped comment lines before the statement in buf
+	first    int      // line of the statement in buf
+}
+
+func (p *gooseParser) pending() bool { return strings.TrimSpace(p.buf.String()) != "" }
+
+func (p *gooseParser) flush(block bool) {
+	if text := strings.TrimSpace(p.buf.String()); text != "" || block {
+		p.f.stmts = append(p.f.stmts, gooseStmt{comments: p.comments, text: text, block: block, line: p.first})
+	}
+	p.buf.Reset()
+	p.comments = nil
+}
+
+func (p *gooseParser) line(n int, line string) error {
+	ann, isAnn := gooseAnnotation(line)
+	switch {
+	case p.state == gooseDownSection: // the operator never runs it; only NO TRANSACTION counts
+		if isAnn && ann == "no transaction" {
+			p.f.noTx = true
+		}
+		return nil
+	case isAnn:
+		return p.annotation(n, ann, line)
+	case p.state == gooseStart:
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+			return lineError(n, "SQL before `-- +goose Up`: goose refuses the file")
+		}
+		return nil
+	case p.state == gooseBlock:
+		p.buf.WriteString(line + "\n")
+		return nil
+	}
+	if p.buf.Len() == 0 {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
+			if t != "" {
+				p.comments = append(p.comments, t)
+			}
+			return nil
+		}
+		p.first = n
+	}
+	p.buf.WriteString(line + "\n")
+	if gooseEndsStatement(line) {
+		p.flush(false)
+	}
+	return nil
+}
+
+func (p *gooseParser) annotation(n int, ann, line string) error {
+	switch ann {
+	case "up":
+		if p.state != gooseStart {
+			return lineError(n, "a second `-- +goose Up` annotation: goose refuses the file")
+		}
+		p.state = gooseUpSection
+	case "down":
+		switch {
+		case p.state == gooseStart:
+			return lineError(n, "`-- +goose Down` before `-- +goose Up`: goose refuses the file")
+		case p.state == gooseBlock:
+			return lineError(n, "`-- +goose Down` inside a StatementBegin block: add `-- +goose StatementEnd` first")
+		case p.pending():
+			return lineError(p.first, "statement not terminated by ';' before `-- +goose Down`: goose refuses the file")
+		}
+		p.state = gooseDownSection
+	case "statementbegin":
+		switch {
+		case p.state == gooseStart:
+			return lineError(n, "`-- +goose StatementBegin` before `-- +goose Up`")
+		case p.state == gooseUpSection && p.pending():
+			return lineError(p.first, "statement not terminated by ';' before `-- +goose StatementBegin`")
+		}
+		p.state, p.first = gooseBlock, n+1
+	case "statementend":
+		if p.state != gooseBlock {
+			return lineError(n, "`-- +goose StatementEnd` without `-- +goose StatementBegin`")
+		}
+		p.flush(true)
+		p.state = gooseUpSection
+	case "no transaction":
+		p.f.noTx = true
+	case "envsub on", "envsubst on":
+		return lineError(n, "`-- +goose ENVSUB ON` substitutes environment variables when goose runs; the operator runs the file as it is: write the values in, or keep this migration in goose")
+	case "envsub off", "envsubst off":
+	default:
+		return lineError(n, fmt.Sprintf("unknown goose annotation %q", strings.TrimSpace(line)))
+	}
+	return nil
 }
 
 // gooseAnnotation reports the lower-cased annotation of a `-- +goose ...` line.
