@@ -24,8 +24,8 @@ func (t txChoice) directives() []string {
 	if t.none {
 		out = append(out, "-- atlas:txmode none")
 	}
-	if t.why != "" {
-		out = append(out, "-- "+t.why)
+	if t.why != "" { // names from the source (a changeset author "atlas") must not read as one
+		out = append(out, "-- "+strings.ReplaceAll(t.why, "atlas:", "atlas :"))
 	}
 	return out
 }
