@@ -141,6 +141,9 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 			return nil, fileErrorf(s.path, "%v", err)
 		}
 		d.Warnings = append(d.Warnings, trackingTableWarnings(s.path, s.data)...)
+		if format == FormatFlyway {
+			d.Warnings = append(d.Warnings, flywayPlaceholderWarnings(s.path, s.data)...)
+		}
 		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data})
 	}
 	return d, d.appendSum(d.sqlFiles())

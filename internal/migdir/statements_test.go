@@ -191,9 +191,11 @@ func TestFlywayMixedAndConf(t *testing.T) {
 		"V2__conf.sql":      {Data: []byte("SELECT 1;\n")},
 		"V2__conf.sql.conf": {Data: []byte("executeInTransaction=false\n")},
 		"README.md":         {Data: []byte("x")},
+		"V3__holder.sql":    {Data: []byte("-- x\nGRANT SELECT ON t TO ${reader};\n")},
 	}, Options{})
 	require.NoError(t, err)
-	require.Len(t, d.Warnings, 1)
+	require.Len(t, d.Warnings, 2)
+	assert.Equal(t, "V3__holder.sql:2: Flyway placeholder ${reader}: Flyway replaces it when it runs the script; the converted file keeps it as written: put the value in", d.Warnings[1].String())
 	assert.Contains(t, d.Warnings[0].String(), "V1__mixed.sql: mixes statements that cannot run in a transaction with others: Flyway refuses such a file unless mixed=true")
 	assert.Contains(t, string(d.Files[1].Data), "-- atlas:txmode none\n-- Flyway: executeInTransaction=false in V2__conf.sql.conf\n")
 	assert.Equal(t, []string{"README.md"}, d.Ignored)

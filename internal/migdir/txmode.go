@@ -50,6 +50,7 @@ var (
 		"databasechangeloglock": "Liquibase's",
 	}
 	reFlywayNoTxConf = regexp.MustCompile(`(?m)^\s*executeInTransaction\s*=\s*false\s*$`)
+	reFlywayHolder   = regexp.MustCompile(`\$\{[^}\s]+\}`)
 )
 
 func gooseStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
@@ -197,6 +198,19 @@ func trackingTableWarnings(file string, b []byte) []Warning {
 		table := strings.ToLower(string(m[1]))
 		out = append(out, Warning{File: file, Line: i + 1, Message: fmt.Sprintf(
 			"references %s, %s tracking table: after the conversion atlas records applied versions in atlas_schema_revisions and %s is no longer written", table, trackedBy[table], table)})
+	}
+	return out
+}
+
+// flywayPlaceholderWarnings finds ${name} placeholders, which Flyway replaces when it runs a
+// script and the converted file sends as written.
+func flywayPlaceholderWarnings(file string, b []byte) []Warning {
+	var out []Warning
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if m := reFlywayHolder.Find(line); m != nil {
+			out = append(out, Warning{File: file, Line: i + 1, Message: fmt.Sprintf(
+				"Flyway placeholder %s: Flyway replaces it when it runs the script; the converted file keeps it as written: put the value in", m)})
+		}
 	}
 	return out
 }
