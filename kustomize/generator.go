@@ -135,6 +135,9 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	}
 	// Warnings and later errors name the directory as the user wrote it.
 	d.Path = g.Spec.Dir
+	for _, x := range d.Warnings {
+		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
+	}
 	if err := d.ReportDestructive(warn, g.Spec.DenyDestructive); err != nil {
 		return nil, withFieldFix(err)
 	}
@@ -143,6 +146,11 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 		return nil, err
 	}
 	opts.Dir = d
+	if g.Spec.Baseline != "" {
+		if opts.Baseline, err = d.BaselineVersion(g.Spec.Baseline); err != nil {
+			return nil, fmt.Errorf("spec.baseline: %s: %w", g.Spec.Dir, err)
+		}
+	}
 	return opts, nil
 }
 

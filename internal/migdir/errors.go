@@ -28,7 +28,7 @@ const (
 type SumError struct {
 	File   string // the file concerned: atlas.sum, or the migration file that changed
 	Reason SumReason
-	Line   int // the atlas.sum line of File, for added, removed and edited files
+	Line   int // the atlas.sum line of File, for removed and edited files
 }
 
 func (e *SumError) Error() string {
@@ -38,7 +38,7 @@ func (e *SumError) Error() string {
 	case SumMissing:
 		msg = "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory"
 	case SumFileAdded:
-		msg = fmt.Sprintf("was added since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", e.Line, fix)
+		msg = "was added since atlas.sum was written (atlas.sum does not list it: checksum mismatch). " + fix
 	case SumFileRemoved:
 		msg = fmt.Sprintf("was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", e.Line, fix)
 	case SumFileEdited:
