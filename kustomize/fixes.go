@@ -14,10 +14,13 @@ func withFieldFix(err error) error {
 		sum      *migdir.SumError
 		empty    *migdir.EmptyError
 		destruct *migdir.DestructiveError
+		format   *migdir.WrongFormatError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &format):
+		return fmt.Errorf("%w (the directory looks like %s: set spec.format: %s)", withFieldFix(format.Err), format.Looks, format.Looks)
 	case errors.As(err, &sum):
 		return fmt.Errorf("%w; commit atlas.sum with the migrations of spec.dir", err)
 	case errors.As(err, &empty):

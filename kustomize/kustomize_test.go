@@ -313,6 +313,15 @@ func TestBadInputErrors(t *testing.T) {
 			want:          "migrations/atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory; commit atlas.sum with the migrations of spec.dir",
 		},
 		{
+			name: "another tool's directory",
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.up.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
+			},
+			spec: "dir: migrations\nformat: goose\n",
+			want: "(the directory looks like golang-migrate: set spec.format: golang-migrate)",
+		},
+		{
 			name: "no migration files",
 			setup: func(t *testing.T, dir string) {
 				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))

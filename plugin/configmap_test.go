@@ -139,6 +139,7 @@ func TestConfigMapBadInput(t *testing.T) {
 		{"missing directory", nil, []string{"--dir", "/nonexistent/migrations", "--name", "x"}, exitcode.Failure, "/nonexistent/migrations does not exist"},
 		{"not a directory", good, []string{"--dir", "DIR/1_a.sql", "--name", "x"}, exitcode.Failure, "1_a.sql is not a directory"},
 		{"empty directory", map[string]string{}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "no migration files (*.sql) found: point --dir at the folder holding the migrations, or pass --format if they come from another tool"},
+		{"another tool's directory", map[string]string{"1_a.up.sql": "SELECT 1;\n"}, []string{"--dir", "DIR", "--name", "x", "--format", "goose"}, exitcode.Failure, "(the directory looks like golang-migrate: pass --format golang-migrate)"},
 		{"missing atlas.sum", good, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output"},
 		{"edited since atlas.sum", map[string]string{"1_a.sql": "CREATE TABLE a (id bigint);\n", "atlas.sum": sumOf(t, good)}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "Applied migrations must never be edited (--hash recomputes atlas.sum in the output, without touching the files on disk)"},
 		{"non-UTF-8", map[string]string{"1_a.sql": "SELECT '\xff';\n"}, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "1_a.sql: line 1: not valid UTF-8"},

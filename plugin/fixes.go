@@ -20,10 +20,13 @@ func withFlagFix(err error) error {
 		exists   *fsutil.ExistsError
 		notDir   *fsutil.NotDirError
 		destruct *migdir.DestructiveError
+		format   *migdir.WrongFormatError
 	)
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &format):
+		return fmt.Errorf("%w (the directory looks like %s: pass --format %s)", withFlagFix(format.Err), format.Looks, format.Looks)
 	case errors.As(err, &sum) && sum.Reason == migdir.SumMissing:
 		return fmt.Errorf("%w, or pass --hash to compute it in the output", err)
 	case errors.As(err, &sum):

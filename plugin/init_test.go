@@ -132,7 +132,7 @@ func TestInitBadInput(t *testing.T) {
 		{"bad secret ref", append([]string{"--name", "a", "--url-secret", "Bad:key"}, dirSrc...), exitcode.Usage, `--url-secret: secret name "Bad"`},
 		{"schema url not atlas", []string{"--name", "a", "--schema-url", "file://x"}, exitcode.Failure, "only atlas:// URLs"},
 		{"missing dir", []string{"--name", "a", "--dir", "/nonexistent"}, exitcode.Failure, "/nonexistent does not exist"},
-		{"down files in an atlas directory", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate"},
+		{"down files in an atlas directory", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "a down migration in an atlas directory: atlas would run it as a migration, so move the down files out of the directory (the directory looks like golang-migrate: pass --format golang-migrate)"},
 		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/goose", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output"},
 		{"missing schema", []string{"--name", "a", "--schema", "/nonexistent.sql"}, exitcode.Failure, "schema file /nonexistent.sql does not exist"},
 		{"schema is a dir", []string{"--name", "a", "--schema", migTestdata}, exitcode.Failure, "is a directory: --schema takes one .sql or .hcl file"},

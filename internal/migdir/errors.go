@@ -82,11 +82,29 @@ func (e *TooLargeError) Error() string {
 		kib(e.Size), strings.Join(e.Largest, ", "))
 }
 
+// WrongFormatError is a failure to read a directory in the format asked for, when it looks like
+// another format: the caller says how to ask for that one.
+type WrongFormatError struct {
+	Err   error  // what went wrong in the format asked for
+	Looks string // the format the directory looks like
+}
+
+func (e *WrongFormatError) Error() string {
+	return fmt.Sprintf("%v (the directory looks like %s)", e.Err, e.Looks)
+}
+
+func (e *WrongFormatError) Unwrap() error { return e.Err }
+
 // emptyError is the EmptyError of a directory holding only ignored.
 func emptyError(ignored []string) error { return &EmptyError{Ignored: ignored} }
 
 // withDir returns err with its file name prefixed by dir, for the errors that carry one.
 func withDir(dir string, err error) (error, bool) {
+	var wf *WrongFormatError
+	if errors.As(err, &wf) {
+		inner, _ := withDir(dir, wf.Err)
+		return &WrongFormatError{Err: inner, Looks: wf.Looks}, true
+	}
 	var se *SumError
 	if errors.As(err, &se) {
 		c := *se

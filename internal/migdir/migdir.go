@@ -145,7 +145,8 @@ func ReadFS(fsys fs.FS, opts Options) (*Dir, error) {
 // explicitly, when it looks like another one.
 func withFormatHint(fsys fs.FS, format string, err error) error {
 	looks, derr := Detect(fsys)
-	if derr != nil || looks == format || strings.Contains(err.Error(), "looks like") || strings.Contains(err.Error(), "--format "+looks) {
+	var wf *WrongFormatError
+	if derr != nil || looks == format || errors.As(err, &wf) {
 		return err
 	}
 	if looks == FormatAtlas {
@@ -153,12 +154,7 @@ func withFormatHint(fsys fs.FS, format string, err error) error {
 			return err // nothing marks it as atlas either
 		}
 	}
-	hint := fmt.Sprintf(" (the directory looks like %s: pass --format %s)", looks, looks)
-	var pe *pathError
-	if errors.As(err, &pe) {
-		return &pathError{file: pe.file, msg: pe.msg + hint}
-	}
-	return fmt.Errorf("%w%s", err, hint)
+	return &WrongFormatError{Err: err, Looks: looks}
 }
 
 // pathError carries a file name relative to the directory, so Read can prefix the directory.
@@ -208,7 +204,8 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 			continue
 		}
 		if strings.HasSuffix(name, ".down.sql") {
-			return nil, fileErrorf(name, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate; otherwise move the down files out of the directory")
+			return nil, &WrongFormatError{Looks: FormatGolangMigrate,
+				Err: fileErrorf(name, "a down migration in an atlas directory: atlas would run it as a migration, so move the down files out of the directory")}
 		}
 		b, err := readFile(fsys, name)
 		if err != nil {
