@@ -117,3 +117,50 @@ func withDir(dir string, err error) (error, bool) {
 	}
 	return err, false
 }
+
+// Remedies are an entry point's words for fixing the errors above: each is a fmt format whose
+// %w is the error (WrongFormat also gets the format the directory looks like as its second
+// argument); an empty one adds nothing. The library names no flag; the caller's remedies do.
+type Remedies struct {
+	SumMissing  string // atlas.sum is missing
+	SumMismatch string // atlas.sum does not match the files
+	Empty       string // no migration files
+	TooLarge    string // past what a ConfigMap holds
+	WrongFormat string // the directory looks like another format
+	Destructive string // destructive changes the caller refuses
+}
+
+// WithRemedy returns err with the caller's remedy for it, or err as it is.
+func WithRemedy(err error, r Remedies) error {
+	var (
+		format   *WrongFormatError
+		sum      *SumError
+		empty    *EmptyError
+		large    *TooLargeError
+		destruct *DestructiveError
+	)
+	with := func(f string, args ...any) error {
+		if f == "" {
+			return err
+		}
+		return fmt.Errorf(f, append([]any{err}, args...)...)
+	}
+	switch {
+	case errors.As(err, &format):
+		if r.WrongFormat == "" {
+			return err
+		}
+		return fmt.Errorf(r.WrongFormat, WithRemedy(format.Err, r), format.Looks)
+	case errors.As(err, &sum) && sum.Reason == SumMissing:
+		return with(r.SumMissing)
+	case errors.As(err, &sum):
+		return with(r.SumMismatch)
+	case errors.As(err, &empty):
+		return with(r.Empty)
+	case errors.As(err, &large):
+		return with(r.TooLarge)
+	case errors.As(err, &destruct):
+		return with(r.Destructive)
+	}
+	return err
+}

@@ -314,3 +314,17 @@ func TestTypedErrors(t *testing.T) {
 	_, err = Read(writeDir(t, map[string][]byte{"README.md": []byte("x")}), Options{Format: FormatGoose})
 	require.ErrorAs(t, err, &ee, "converted formats too")
 }
+
+// WithRemedy adds the caller's words, keeps the error's type, and adds nothing it was not given.
+func TestWithRemedy(t *testing.T) {
+	sum := &SumError{File: SumFile, Reason: SumMissing}
+	assert.Same(t, error(sum), WithRemedy(sum, Remedies{}))
+	err := WithRemedy(sum, Remedies{SumMissing: "%w; fix it"})
+	assert.Equal(t, sum.Error()+"; fix it", err.Error())
+	assert.ErrorIs(t, err, sum)
+
+	wrong := &WrongFormatError{Err: sum, Looks: FormatGoose}
+	err = WithRemedy(wrong, Remedies{SumMissing: "%w; fix it", WrongFormat: "%w (use %[2]s)"})
+	assert.Equal(t, sum.Error()+"; fix it (use goose)", err.Error(), "the inner error's remedy, then the format's")
+	assert.Equal(t, wrong.Error(), WithRemedy(wrong, Remedies{}).Error())
+}
