@@ -12,7 +12,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install testbin test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install testbin operator atlas e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -29,6 +29,25 @@ $(TESTBIN)/kube-apiserver: hack/testbin/apiserver/go.mod
 	cd hack/testbin/apiserver && $(GO) build -o $@ k8s.io/kubernetes/cmd/kube-apiserver
 $(TESTBIN)/etcd: hack/testbin/etcd/go.mod
 	cd hack/testbin/etcd && $(GO) build -o $@ go.etcd.io/etcd/server/v3
+
+# The real Atlas Operator for `make e2e` and the demo, built from the Go module proxy (hack/operator).
+OPERATOR_VERSION := v0.7.37
+operator: $(BIN)/atlas-operator
+$(BIN)/atlas-operator: hack/operator/go.mod
+	cd hack/operator && $(GO) build -ldflags '-X main.version=$(OPERATOR_VERSION)' -o $(CURDIR)/$@ github.com/ariga/atlas-operator/cmd
+
+# The atlas CLI the operator runs: an official one on PATH as is, else the community edition built
+# from ATLAS_SRC (a github.com/ariga/atlas source tree; CI: the copy beside the repository) behind
+# our compatibility wrapper bin/atlas-compat/atlas (hack/atlascompat). See hack/atlas.sh.
+export ATLAS_SRC ?= $(CURDIR)/../shared/third_party/atlas-v1.2.3
+atlas:
+	@bash hack/atlas.sh >/dev/null
+
+# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/).
+# E2E_FLAGS=-record rewrites the recorded health fixtures in healthcheck/testdata.
+e2e: testbin operator
+	@atlas=$$(bash hack/atlas.sh) || exit 1; \
+	E2E_ATLAS=$$atlas $(GO) test -tags e2e -count=1 -p 1 -timeout 30m ./e2e/ $(E2E_FLAGS)
 
 test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 
