@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -152,7 +153,8 @@ func (h *Harness) startOperator(ctx context.Context, bin string) error {
 		return err
 	}
 	defer log.Close()
-	h.op = exec.Command(bin, "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	h.op = exec.Command(bin, "--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--zap-encoder", "json", "--zap-time-encoding", "rfc3339nano") // JSON: reconcile times are read from it
 	h.op.Dir = h.Dir
 	h.op.Stdout, h.op.Stderr = log, log
 	h.op.Env = append(os.Environ(), "KUBECONFIG="+h.Env.Kubeconfig, "SKIP_VERCHECK=1", "DATA_DIR="+data,
@@ -221,4 +223,31 @@ func (h *Harness) Stop() error {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// OperatorSpan is the operator's own time for the first reconcile of namespace/name that ends
+// in an event with reason after since, from its JSON log: from the first reconcile log line at or
+// after since (logged once `atlas whoami` has returned) to that event. The reconcile lines name no
+// object, so this is exact only while one object is being reconciled, as in a sequential test.
+func (h *Harness) OperatorSpan(namespace, name, reason string, since time.Time) (start, end time.Time, ok bool) {
+	for _, line := range strings.Split(h.OperatorLog(), "\n") {
+		var e struct {
+			TS     time.Time `json:"ts"`
+			Logger string    `json:"logger"`
+			Reason string    `json:"reason"`
+			Object struct {
+				Namespace, Name string
+			} `json:"object"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.TS.Before(since) {
+			continue
+		}
+		if start.IsZero() && strings.HasSuffix(e.Logger, ".reconcile") {
+			start = e.TS
+		}
+		if !start.IsZero() && e.Logger == "events" && e.Reason == reason && e.Object.Namespace == namespace && e.Object.Name == name {
+			return start, e.TS, true
+		}
+	}
+	return start, end, false
 }
