@@ -156,7 +156,8 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d (%v) after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.err, r.took, r.stdout, r.stderr)
 }
 
-// run executes `kubectl atlas ARGS...` through the root command with the admin kubeconfig.
+// run executes `kubectl atlas ARGS...` through the root command with the admin kubeconfig; stderr
+// ends with the error line cmd/kubectl-atlas prints.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
 	return runIn(t, "", args...)
@@ -172,6 +173,9 @@ func runIn(t *testing.T, stdin string, args ...string) result {
 	defer cancel()
 	start := time.Now()
 	err := cmd.ExecuteContext(ctx)
+	if err != nil { // as cmd/kubectl-atlas prints it
+		fmt.Fprintln(&errOut, "error:", err)
+	}
 	r := result{code: exitcode.Code(err), err: err, stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
 	t.Logf("$ kubectl atlas %s\n%s", strings.Join(args, " "), r)
 	return r
