@@ -44,10 +44,11 @@ atlas:
 	@bash hack/atlas.sh >/dev/null
 
 # The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/).
-# E2E_FLAGS=-record rewrites the recorded health fixtures in healthcheck/testdata.
+# RECORD=1 also rewrites the recorded health fixtures in healthcheck/testdata (then run
+# `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
 e2e: testbin operator
 	@atlas=$$(bash hack/atlas.sh) || exit 1; \
-	E2E_ATLAS=$$atlas $(GO) test -tags e2e -count=1 -p 1 -timeout 30m ./e2e/ $(E2E_FLAGS)
+	E2E_ATLAS=$$atlas $(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record)
 
 test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 

@@ -122,6 +122,30 @@ func TestFailureMissingSecret(t *testing.T) {
 	assert.Contains(t, tables, "users")
 }
 
+// The AtlasMigration arrives before its ConfigMap (applied on its own): wait ends with exit 3
+// and the operator's words; once the ConfigMap exists the operator recovers by itself.
+func TestFailureMissingConfigMap(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	work := t.TempDir()
+	dir, out := filepath.Join(work, "migrations"), filepath.Join(work, "atlas")
+	db := h.SQLite(ns)
+	migrationDir(t, dir, v1Files)
+	secret(t, ns, "app-db", db.URL())
+	initFolder(t, ns, dir, out)
+	requireExit(t, run(t, "apply", "-f", filepath.Join(out, "atlasmigration.yaml"), "-n", ns), 0)
+	r := run(t, "wait", "atlasmigration/app", "-n", ns, "--timeout", "1m")
+	degraded(t, r, "ReadingMigrationData", `ConfigMap "app-migrations" not found`)
+
+	requireExit(t, run(t, "apply", "-f", filepath.Join(out, "migrations-configmap.yaml"), "-n", ns), 0)
+	untilReason(t, ns, "app", func(reason string) bool { return reason != "ReadingMigrationData" })
+	r = run(t, "wait", "atlasmigration/app", "-n", ns, "--for", "applied="+v1, "--timeout", "2m")
+	requireExit(t, r, 0)
+	tables, err := db.Tables(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, tables, "users")
+}
+
 // A database nobody listens on: exit 3 with the driver's error, never the password.
 func TestFailureUnreachable(t *testing.T) {
 	ns := newNamespace(t)
@@ -199,4 +223,27 @@ func closedPort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
 	return port
+}
+
+// PostgreSQL without a dev database: the operator starts a dev-database Deployment and waits for
+// its Pod (none runs here: no kubelet). The user sees Progressing with the operator's words, and
+// wait times out with exit 4 rather than failing.
+func TestPendingDevDB(t *testing.T) {
+	ns := newNamespace(t)
+	work := t.TempDir()
+	dir, out := filepath.Join(work, "migrations"), filepath.Join(work, "atlas")
+	migrationDir(t, dir, v1Files)
+	url, _ := pgDatabases(t, ns)
+	secret(t, ns, "app-db", url)
+	initFolder(t, ns, dir, out)
+	requireExit(t, run(t, "apply", "-k", out), 0)
+	untilReason(t, ns, "app", func(reason string) bool { return reason == "GettingDevDB" })
+	r := run(t, "wait", "atlasmigration/app", "-n", ns, "--timeout", "2s")
+	requireExit(t, r, 4)
+	// "waiting for dev database to be ready", then "no pods found": both are the operator's.
+	assert.Contains(t, r.stderr, "(Progressing: GettingDevDB: ")
+	r = run(t, "status", "-n", ns)
+	requireExit(t, r, 0)
+	assert.Regexp(t, `^app\s+AtlasMigration\s+Progressing\s+GettingDevDB\s`, row(r.stdout, "app"))
+	noSecrets(t, r, h.Postgres.Password)
 }

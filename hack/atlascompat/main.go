@@ -113,7 +113,8 @@ func inspectHash(real string, args []string) int {
 		return code
 	}
 	sum := sha256.Sum256(out)
-	fmt.Println(base64.StdEncoding.EncodeToString(sum[:]))
+	// No newline: atlas prints a --format template as is.
+	fmt.Print(base64.StdEncoding.EncodeToString(sum[:]))
 	return 0
 }
 

@@ -138,10 +138,9 @@ func (h *Harness) startOperator(ctx context.Context, bin string) error {
 			return err
 		}
 	}
-	// The community build appends an install hint to its first error per HOME and day; a
-	// recent last_suggested keeps it out of the operator's condition messages.
-	hint := fmt.Sprintf(`{"last_suggested":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(home, ".atlas", "community_error.json"), []byte(hint), 0o644); err != nil {
+	// The operator's own HOME (atlas version at start-up); each resource gets its own, see
+	// PrepareHome.
+	if err := suppressHint(home); err != nil {
 		return err
 	}
 	// The operator execs "atlas" from PATH: our choice goes first.
@@ -179,6 +178,23 @@ func (h *Harness) startOperator(ctx context.Context, bin string) error {
 		}
 	}
 	return nil
+}
+
+// PrepareHome keeps the community build's install hint out of the condition messages of the
+// Atlas resource namespace/name, as the official binary has none: the operator runs atlas with
+// HOME=$DATA_DIR/<namespace>/<name>, and the hint is printed only when that HOME's
+// .atlas/community_error.json holds no recent last_suggested. Call it before creating the
+// resource; harmless with the official binary.
+func (h *Harness) PrepareHome(namespace, name string) error {
+	return suppressHint(filepath.Join(h.Dir, "data", namespace, name))
+}
+
+func suppressHint(home string) error {
+	if err := os.MkdirAll(filepath.Join(home, ".atlas"), 0o700); err != nil {
+		return err
+	}
+	hint := fmt.Sprintf(`{"last_suggested":%q}`, time.Now().UTC().Format(time.RFC3339))
+	return os.WriteFile(filepath.Join(home, ".atlas", "community_error.json"), []byte(hint), 0o644)
 }
 
 // OperatorLog is everything the operator logged so far.
