@@ -1,4 +1,5 @@
-# kubectl-atlas. `make demo` runs the main job end to end; `make test` runs every test.
+# kubectl-atlas. `make demo` runs the main job end to end; `make test` runs every test;
+# `make e2e` runs the user journeys against the real Atlas Operator.
 SHELL := /usr/bin/env bash
 GO ?= go
 PREFIX ?= /usr/local
@@ -43,12 +44,16 @@ export ATLAS_SRC ?= $(CURDIR)/../shared/third_party/atlas-v1.2.3
 atlas:
 	@bash hack/atlas.sh >/dev/null
 
-# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/).
+# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/), and
+# `make demo` with the real operator (hack/demo). Needs an atlas CLI or ATLAS_SRC (hack/atlas.sh
+# says how in one line otherwise) and Debian's postgresql and sqlite3 packages.
 # RECORD=1 also rewrites the recorded health fixtures in healthcheck/testdata (then run
 # `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
-e2e: testbin operator
+e2e: testbin operator build
 	@atlas=$$(bash hack/atlas.sh) || exit 1; \
-	E2E_ATLAS=$$atlas $(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record)
+	export E2E_ATLAS=$$atlas; \
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) && \
+	$(GO) test -tags e2e -count=1 -timeout 10m -run TestDemoRealOperator ./hack/demo/
 
 test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 
@@ -63,7 +68,7 @@ test-argocd:
 bench: build ## benchmarks: Go benchmarks and comparisons with kubectl, as ratios
 	@for s in hack/bench/*.sh; do [ -f "$$s" ] && bash "$$s" || exit 1; done
 
-demo: build testbin ## the main job end to end on a local control plane
+demo: build testbin ## the main job end to end: the real operator when an atlas CLI is available, else played
 	bash hack/demo.sh
 
 # krew's own validator, on a stand-in release (hack/tools has its own go.mod).
