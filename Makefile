@@ -59,6 +59,7 @@ test: testbin test-unit test-argocd test-tools ## every test: unit, control plan
 
 test-unit:
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/ ./hack/demo/
 	$(GO) test -p 2 -timeout 30m ./...
 
 # Argo CD's own Lua VM judges our health scripts; a separate module keeps its deps out of ours.
