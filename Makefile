@@ -51,9 +51,10 @@ atlas:
 # `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
 e2e: testbin operator build
 	@atlas=$$(bash hack/atlas.sh) || exit 1; \
-	export E2E_ATLAS=$$atlas; \
-	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) && \
-	$(GO) test -tags e2e -count=1 -timeout 10m -run TestDemoRealOperator ./hack/demo/
+	export E2E_ATLAS=$$atlas; rc=0; \
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) || rc=1; \
+	$(GO) test -tags e2e -count=1 -timeout 10m -run TestDemoRealOperator ./hack/demo/ || rc=1; \
+	exit $$rc
 
 test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 
