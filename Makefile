@@ -13,7 +13,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install testbin operator atlas e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install testbin operator atlas atlas-check e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -43,13 +43,15 @@ $(BIN)/atlas-operator: hack/operator/go.mod
 export ATLAS_SRC ?= $(CURDIR)/../shared/third_party/atlas-v1.2.3
 atlas:
 	@bash hack/atlas.sh >/dev/null
+atlas-check:
+	@bash hack/atlas.sh --check
 
 # The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/), and
 # `make demo` with the real operator (hack/demo). Needs an atlas CLI or ATLAS_SRC (hack/atlas.sh
 # says how in one line otherwise) and Debian's postgresql and sqlite3 packages.
 # RECORD=1 also rewrites the recorded health fixtures in healthcheck/testdata (then run
 # `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
-e2e: testbin operator build
+e2e: atlas-check testbin operator build
 	@atlas=$$(bash hack/atlas.sh) || exit 1; \
 	export E2E_ATLAS=$$atlas; rc=0; \
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) || rc=1; \

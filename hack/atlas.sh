@@ -14,8 +14,18 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 ATLAS_SRC=${ATLAS_SRC:-../shared/third_party/atlas-v1.2.3}
 ATLAS_VERSION=${ATLAS_VERSION:-v1.2.3}
-quiet_missing=false
+# --check: only say (exit 1) when no atlas can be had, before anything slow is built.
+quiet_missing=false check=false
 [[ "${1:-}" == --quiet-missing ]] && quiet_missing=true
+[[ "${1:-}" == --check ]] && check=true
+missing() {
+  echo "no atlas CLI: install the official one (curl -sSf https://atlasgo.sh | sh) or set ATLAS_SRC to a checkout of github.com/ariga/atlas to build the community edition (not found: $ATLAS_SRC)" >&2
+  exit 1
+}
+if $check; then
+  command -v atlas >/dev/null || [[ -x bin/atlas-community || -f "$ATLAS_SRC/cmd/atlas/main.go" ]] || missing
+  exit 0
+fi
 
 wrapper() { # build the compatibility wrapper (seconds, the main module's cache)
   "$GO" build -o bin/atlas-compat/atlas ./hack/atlascompat >&2
@@ -37,8 +47,7 @@ fi
 if [[ ! -x bin/atlas-community ]]; then
   if [[ ! -f "$ATLAS_SRC/cmd/atlas/main.go" ]]; then
     $quiet_missing && exit 3
-    echo "no atlas CLI: install the official one (curl -sSf https://atlasgo.sh | sh) or set ATLAS_SRC to a checkout of github.com/ariga/atlas to build the community edition (not found: $ATLAS_SRC)" >&2
-    exit 1
+    missing
   fi
   echo "atlas: building the community edition $ATLAS_VERSION from $ATLAS_SRC (about 5 min cold)" >&2
   # A writable copy: the build may want to update go.sum, and the source may be read-only.
