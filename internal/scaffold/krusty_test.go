@@ -108,7 +108,9 @@ patches:
 	dev := spec["devURLFrom"].(map[string]any)["secretKeyRef"].(map[string]any)["name"].(string)
 	assert.True(t, strings.HasPrefix(dev, "prod-dev-db-") && len(dev) > len("prod-dev-db-"), "hashed generator name followed: %s", dev)
 	as := find(t, rm, "AtlasSchema", "prod-cm")
-	assert.Equal(t, "prod-cm-schema", as["spec"].(map[string]any)["schema"].(map[string]any)["configMapKeyRef"].(map[string]any)["name"])
+	ref := as["spec"].(map[string]any)["schema"].(map[string]any)["configMapKeyRef"].(map[string]any)["name"].(string)
+	assert.Regexp(t, `^prod-cm-schema-[0-9a-f]{10}$`, ref, "the content-hashed schema ConfigMap, prefixed")
+	find(t, rm, "ConfigMap", ref)
 	app := find(t, rm, "Deployment", "prod-shop-app")
 	env := app["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)[0]
 	assert.Equal(t, "prod-shop-db", env.(map[string]any)["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any)["name"])

@@ -194,7 +194,17 @@ func (b *builder) schema() error {
 			b.notes = append(b.notes, "an atlas:// schema URL needs an Atlas Cloud token: add --token-secret NAME[:KEY]")
 		}
 	case o.SchemaConfigMap:
-		cmName := SchemaConfigMapName(o.Name)
+		// The name always changes with the content: editing only a schema ConfigMap leaves the
+		// AtlasSchema's generation and its Ready=True as they were, and the operator's status
+		// carries nothing that tells the old schema from the new one, so health would read the
+		// stale Ready as done. A new name per content changes the spec, and with it the
+		// generation the health check compares. The kustomize generator leaves the hash to
+		// kustomize (needs-hash); init writes it into the name itself, so plain
+		// `kubectl apply -f` gets it too.
+		cmName := SchemaConfigMapName(o.Name, o.Schema.Data)
+		if o.ConfigMapNeedsHash {
+			cmName = o.Name + "-schema"
+		}
 		cm := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "v1",
 			"kind":       "ConfigMap",

@@ -14,6 +14,8 @@
 package scaffold
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
@@ -154,8 +156,10 @@ type Options struct {
 	// migdir.Dir.Destructive before building.
 	DenyDestructive bool
 
-	// ConfigMapNeedsHash marks ConfigMaps with kustomize's needs-hash annotation (the kustomize
-	// generator sets it: every change of the directory then rolls out under a new name).
+	// ConfigMapNeedsHash marks migration ConfigMaps with kustomize's needs-hash annotation (the
+	// kustomize generator sets it: every change of the directory then rolls out under a new
+	// name). Its schema ConfigMap is then named <name>-schema and carries it too; without it
+	// the name carries a content hash of its own (SchemaConfigMapName).
 	ConfigMapNeedsHash bool
 }
 
@@ -185,11 +189,17 @@ func (r *Result) Unstructured() []*unstructured.Unstructured {
 	return out
 }
 
-// Names derived from Options.Name.
+// MigrationsConfigMapName is the ConfigMap a migration directory is packed into.
 func MigrationsConfigMapName(name string) string { return name + "-migrations" }
-func SchemaConfigMapName(name string) string     { return name + "-schema" }
-func DBName(name string) string                  { return name + "-db" }
-func AppName(name string) string                 { return name + "-app" }
+
+// SchemaConfigMapName is the ConfigMap a schema file is stored in: <name>-schema-<first 10 hex
+// digits of the content's sha256>, so that a changed schema is a changed AtlasSchema spec.
+func SchemaConfigMapName(name string, schema []byte) string {
+	sum := sha256.Sum256(schema)
+	return name + "-schema-" + hex.EncodeToString(sum[:5])
+}
+func DBName(name string) string  { return name + "-db" }
+func AppName(name string) string { return name + "-app" }
 
 // Validate checks the options without building anything. Errors name the flag-level input.
 func (o *Options) Validate() error {

@@ -268,3 +268,30 @@ func TestBaselineAndExecOrder(t *testing.T) {
 		}
 	}
 }
+
+// A changed schema is a changed AtlasSchema spec: the schema ConfigMap's name follows its content,
+// so the generation moves and a stale Ready=True cannot pass for the new schema.
+func TestSchemaConfigMapNameFollowsContent(t *testing.T) {
+	build := func(sql string) (cm, ref string) {
+		res, err := Build(Options{Name: "app", Schema: &SchemaFile{FileName: "schema.sql", Data: []byte(sql)}, SchemaConfigMap: true})
+		require.NoError(t, err)
+		for _, o := range res.Objects {
+			switch o.GetKind() {
+			case "ConfigMap":
+				cm = o.GetName()
+				assert.Empty(t, o.GetAnnotations()[NeedsHashAnnotation], "init hashes the name itself")
+			case "AtlasSchema":
+				ref, _, _ = unstructured.NestedString(o.Object, "spec", "schema", "configMapKeyRef", "name")
+			}
+		}
+		return cm, ref
+	}
+	cm1, ref1 := build("CREATE TABLE t (id int);")
+	cm2, ref2 := build("CREATE TABLE t (id int, name text);")
+	again, _ := build("CREATE TABLE t (id int);")
+	assert.Equal(t, cm1, ref1)
+	assert.Equal(t, cm2, ref2)
+	assert.NotEqual(t, cm1, cm2)
+	assert.Equal(t, cm1, again, "deterministic")
+	assert.Regexp(t, `^app-schema-[0-9a-f]{10}$`, cm1)
+}
