@@ -34,7 +34,9 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isKeyChar(c byte) bool { return isAlpha(c) || isDigit(c) || c == '_' || c == '.' || c == '-' }
 
 // ends a URL or an unquoted value: white space and quotes.
-func isURLEnd(c byte) bool { return isSpace(c) || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>' }
+func isURLEnd(c byte) bool {
+	return isSpace(c) || c == '"' || c == '\'' || c == '`' || c == '<' || c == '>'
+}
 
 func isValueEnd(c byte) bool { return isSpace(c) || c == '&' || c == ';' || c == '"' || c == '\'' }
 

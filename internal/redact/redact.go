@@ -16,8 +16,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"sort"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 )
 

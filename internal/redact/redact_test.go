@@ -3,8 +3,8 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
