@@ -84,7 +84,7 @@ func (o *HealthcheckGenerateOptions) Run() error {
 	if err != nil {
 		return exitcode.UsageErrorf("%v", err)
 	}
-	_, err = o.Out.Write(b)
+	_, err = redact.Payload(o.Out).Write(b) // the scripts, byte for byte
 	return err
 }
 
@@ -278,6 +278,7 @@ func (o *HealthcheckTestOptions) runLive() ([]healthcheck.Case, error) {
 		if !ok {
 			continue
 		}
+		registerObjectSecrets(u.Object)
 		out = append(out, o.runner.Object("cluster", u))
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
@@ -175,6 +177,7 @@ func (o *InitOptions) Complete(cmd *cobra.Command) error {
 	if o.Path == "" {
 		o.Path = filepath.ToSlash(filepath.Clean(o.OutDir))
 	}
+	registerURLs(o.URL, o.DevURL, o.SchemaURL, o.RepoURL)
 	return nil
 }
 
@@ -266,13 +269,18 @@ func (o *InitOptions) Run() error {
 		if err != nil {
 			return err
 		}
-		_, err = o.Out.Write(b)
+		// the manifests, byte for byte: an inline --url and the demo password are what was asked for
+		_, err = redact.Payload(o.Out).Write(b)
 		return err
 	}
 	folder := scaffold.FolderOptions{Namespace: o.namespace, Objects: res.Objects}
 	if o.ArgoCDApp {
 		dest := o.namespace
-		app, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: o.Name, RepoURL: o.RepoURL, Revision: o.Revision, Path: o.Path, DestNamespace: dest})
+		repo, hadCreds := withoutCredentials(o.RepoURL)
+		if hadCreds {
+			fmt.Fprintln(o.ErrOut, "note: --repo-url carries credentials: they are left out of the Application (it is committed to Git); give Argo CD the repository's credentials as a repository Secret (argocd repo add "+repo+" ...)")
+		}
+		app, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: o.Name, RepoURL: repo, Revision: o.Revision, Path: o.Path, DestNamespace: dest})
 		if err != nil {
 			return err
 		}
@@ -406,7 +414,8 @@ func (o *InitOptions) summary(res *scaffold.Result, files []scaffold.File) {
 	fmt.Fprintln(o.Out, "\nNext:")
 	fmt.Fprintf(o.Out, "  kubectl kustomize %s                 # review\n", out)
 	if o.ArgoCDApp {
-		fmt.Fprintf(o.Out, "  git add %s && git commit && git push   # Argo CD syncs from %s\n", out, o.RepoURL)
+		repo, _ := withoutCredentials(o.RepoURL)
+		fmt.Fprintf(o.Out, "  git add %s && git commit && git push   # Argo CD syncs from %s\n", out, repo)
 		fmt.Fprintf(o.Out, "  kubectl apply -f %s/%s   # once; add %s/%s to Argo CD's kustomization as a component\n", out, scaffold.ArgoCDAppFile, out, scaffold.ArgoCDDir)
 	} else {
 		fmt.Fprintf(o.Out, "  kubectl apply --server-side -k %s   # or commit it for Argo CD\n", out)
@@ -421,4 +430,19 @@ func atlasIndex(res *scaffold.Result) int {
 		}
 	}
 	return 0
+}
+
+// withoutCredentials drops the userinfo of an http(s) or ssh URL: Argo CD matches a repository
+// Secret's credentials to the URL without them. scp-like git@host:path URLs are kept.
+func withoutCredentials(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Scheme == "" {
+		return raw, false
+	}
+	_, hasPassword := u.User.Password()
+	if u.Scheme == "ssh" && !hasPassword {
+		return raw, false // ssh://git@host/... names the user, no secret
+	}
+	u.User = nil
+	return u.String(), true
 }

@@ -6,6 +6,9 @@
 package plugin
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -25,9 +28,28 @@ Exit codes:
   4    timed out
   130  interrupted (Ctrl-C)`
 
+// Main runs kubectl-atlas with args as the binary does and prints the error, if any, on stderr.
+// Every byte goes through the redactor (see NewCmdAtlas). It returns the error for the exit code.
+func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) error {
+	streams = redactStreams(streams)
+	cmd := NewCmdAtlas(streams)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(streams.ErrOut, "error:", err)
+	}
+	flushStreams(streams)
+	return err
+}
+
 // NewCmdAtlas returns the root command. configFlags are the standard kubectl connection flags
 // (--kubeconfig, --context, -n, ...), shared by every verb.
+//
+// The streams are wrapped in the redactor here, once, so no verb can print a credential by
+// forgetting to redact (internal/redact); every verb's output is flushed when it returns. Only
+// the manifests a verb exists to emit bypass it, through redact.Payload.
 func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
+	streams = redactStreams(streams)
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
@@ -56,5 +78,6 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 		NewCmdApply(streams, configFlags),
 		NewCmdKustomizeFn(streams),
 	)
+	flushAfterRun(cmd, streams)
 	return cmd
 }

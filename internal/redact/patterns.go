@@ -7,6 +7,7 @@ import "strings"
 //   - URL userinfo by the URL grammar: in scheme://user:PASSWORD@host the password ends at the
 //     last '@' of the authority, so an unescaped '@' in it (mysql://root:p@ss@db) is masked
 //     whole; a password with an unescaped '/' (mysql://u:p/q@h) too, unless it reads as a port;
+//     a lone user name only in http(s) URLs (https://TOKEN@github.com);
 //   - MySQL DSNs, user:PASSWORD@tcp(host:3306)/db (also unix, udp, ... ), last '@' before net(;
 //   - key=value and key: value pairs whose key names a secret: password, passwd, pwd, pass,
 //     secret, token, apikey and any key ending in them after a prefix (PGPASSWORD, DB_PASSWORD,
@@ -77,7 +78,7 @@ func maskURLs(s string) string {
 		for authEnd < end && s[authEnd] != '/' && s[authEnd] != '?' && s[authEnd] != '#' {
 			authEnd++
 		}
-		from, to := passwordSpan(s, start, authEnd, end)
+		from, to := passwordSpan(s, start, authEnd, end, isHTTP(s[j:i]))
 		if from >= 0 {
 			b.WriteString(s[last:from])
 			b.WriteString(Marker)
@@ -92,15 +93,25 @@ func maskURLs(s string) string {
 	return b.String()
 }
 
+// isHTTP tells the schemes whose lone user name is a token (https://TOKEN@github.com, as Git
+// hosts take them); elsewhere (postgres://app@db) a lone user name is no secret.
+func isHTTP(scheme string) bool {
+	s := strings.ToLower(scheme)
+	return s == "http" || s == "https" || strings.HasSuffix(s, "+https") || strings.HasSuffix(s, "+http")
+}
+
 // passwordSpan finds the password of the URL whose authority is s[start:authEnd] and which ends
 // at end; from is -1 when it has none.
-func passwordSpan(s string, start, authEnd, end int) (from, to int) {
+func passwordSpan(s string, start, authEnd, end int, http bool) (from, to int) {
 	at := strings.LastIndexByte(s[start:authEnd], '@')
 	if at >= 0 {
 		at += start
 		colon := strings.IndexByte(s[start:at], ':')
 		if colon < 0 {
-			return -1, -1 // a user name alone is no secret
+			if http && at > start {
+				return start, at
+			}
+			return -1, -1
 		}
 		return start + colon + 1, at
 	}
