@@ -26,7 +26,7 @@ const Marker = "xxxxx"
 
 // MinSecretLen is the shortest value Add registers: masking every "app" or "on" in the output
 // would garble it while hiding nothing a guess would not find.
-const MinSecretLen = 4
+const MinSecretLen = 6
 
 // String returns s with every known secret and every recognised credential shape masked.
 func String(s string) string {

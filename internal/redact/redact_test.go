@@ -26,7 +26,7 @@ func TestPatterns(t *testing.T) {
 }
 
 func TestKnownSecrets(t *testing.T) {
-	Add("s3cr\"et/pa ss", "ab") // "ab" is too short to register
+	Add("s3cr\"et/pa ss", "short") // "short" is too short to register
 	AddURL("https://bob:ghp_Tok3n@github.com/acme/deploy.git")
 	AddURL("https://ghp_OnlyUserTok3n@github.com/acme/deploy.git")
 	AddURL("postgres://admin:bad%zzpass@db/app") // unparsable: the grammar still finds it
@@ -36,7 +36,7 @@ func TestKnownSecrets(t *testing.T) {
 		{`quoted "s3cr\"et/pa ss"`, `quoted "xxxxx"`},
 		{"escaped s3cr%22et%2Fpa+ss", "escaped xxxxx"},
 		{"path s3cr%22et%2Fpa%20ss", "path xxxxx"},
-		{"ab stays", "ab stays"},
+		{"short stays", "short stays"},
 		{"clone failed for ghp_Tok3n", "clone failed for xxxxx"},
 		{"remote: ghp_OnlyUserTok3n rejected", "remote: xxxxx rejected"},
 		{`parse "postgres://admin:bad%zzpass@db/app": invalid URL escape "%zz"`, `parse "postgres://admin:xxxxx@db/app": invalid URL escape "%zz"`},
