@@ -127,9 +127,6 @@ func hostileScripts(t *testing.T) map[string]string {
 
 func TestPooledStateIsolationHostile(t *testing.T) {
 	for name, script := range hostileScripts(t) {
-		if name == "os-environment.lua" {
-			continue // the process environment is shared in Argo CD too: argocdtest compares it
-		}
 		for _, openLibs := range []bool{false, true} {
 			s, err := Compile(script, openLibs)
 			require.NoError(t, err)
