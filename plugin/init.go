@@ -432,17 +432,33 @@ func atlasIndex(res *scaffold.Result) int {
 	return 0
 }
 
-// withoutCredentials drops the userinfo of an http(s) or ssh URL: Argo CD matches a repository
-// Secret's credentials to the URL without them. scp-like git@host:path URLs are kept.
+// withoutCredentials drops the userinfo of an http(s) or ssh URL and the query parameters that
+// name a secret (token=...): Argo CD matches a repository Secret's credentials to the URL
+// without them. scp-like git@host:path URLs and ssh://git@host user names are kept.
 func withoutCredentials(raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil || u.Scheme == "" {
+	if err != nil || u.Scheme == "" {
 		return raw, false
 	}
-	_, hasPassword := u.User.Password()
-	if u.Scheme == "ssh" && !hasPassword {
-		return raw, false // ssh://git@host/... names the user, no secret
+	changed := false
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword || u.Scheme != "ssh" {
+			u.User, changed = nil, true
+		}
 	}
-	u.User = nil
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			if redact.SecretKey(k) {
+				q.Del(k)
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if !changed {
+		return raw, false
+	}
 	return u.String(), true
 }

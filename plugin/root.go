@@ -78,6 +78,6 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 		NewCmdApply(streams, configFlags),
 		NewCmdKustomizeFn(streams),
 	)
-	flushAfterRun(cmd, streams)
+	guardRun(cmd, streams, configFlags)
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
@@ -30,17 +31,23 @@ func flushStreams(s genericiooptions.IOStreams) {
 	}
 }
 
-// flushAfterRun makes every command of the tree flush the redacting streams when it returns, so a
+// guardRun makes every command of the tree register the secrets of kubectl's connection flags
+// (--token, --password) before it runs, and flush the redacting streams when it returns, so a
 // last line without newline is not held back.
-func flushAfterRun(cmd *cobra.Command, streams genericiooptions.IOStreams) {
+func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) {
 	if run := cmd.RunE; run != nil {
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			defer flushStreams(streams)
+			for _, s := range []*string{flags.BearerToken, flags.Password} {
+				if s != nil {
+					redact.Add(*s)
+				}
+			}
 			return run(c, args)
 		}
 	}
 	for _, sub := range cmd.Commands() {
-		flushAfterRun(sub, streams)
+		guardRun(sub, streams, flags)
 	}
 }
 

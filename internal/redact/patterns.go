@@ -196,6 +196,10 @@ func hasURLEnd(s string) bool {
 	return false
 }
 
+// SecretKey reports whether a parameter or field name names a secret value (password, token,
+// DB_PASSWORD, ...), as Patterns decides for key=value pairs.
+func SecretKey(name string) bool { return keyKind(strings.TrimLeft(name, "-")) != 0 }
+
 // keyKind tells whether a key names a secret: 1 a plain secret value, 2 an Authorization value
 // (scheme word kept), 0 not a secret.
 func keyKind(key string) int {
