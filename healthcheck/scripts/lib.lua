@@ -153,7 +153,7 @@ if S ~= nil then
     while k > 0 and iskey(at(s, k - 1)) do k = k - 1 end
     if k == stop then return 0 end
     local key = sl(s, k, stop)
-    if at(s, j) == 58 and prefix(key, 0, "--") then return 0 end
+    if (at(s, j) == 58 and prefix(key, 0, "--")) or (k > 0 and at(s, k - 1) == 61) then return 0 end
     local d = 0
     while at(key, d) == 45 do d = d + 1 end
     return key_kind(sl(key, d, #key))

@@ -253,8 +253,7 @@ func maskPairs(s string) string {
 }
 
 // pairKey reads the key before the separator at j: optional blanks, an optional closing quote
-// (escaped or not), the key. A flag name followed by ':' (--token-secret: ...) is an error
-// message about the flag, not a value.
+// (escaped or not), the key.
 func pairKey(s string, j int) (kind int, ok bool) {
 	if c := s[j]; c == ':' && j+2 < len(s) && s[j+1] == '/' && s[j+2] == '/' {
 		return 0, false
@@ -276,7 +275,9 @@ func pairKey(s string, j int) (kind int, ok bool) {
 	if k == end {
 		return 0, false
 	}
-	if s[j] == ':' && strings.HasPrefix(s[k:end], "--") {
+	// a flag name followed by ':' is a message about the flag; a key right after '=' is a
+	// value (Kind=Secret: ... in Kubernetes errors)
+	if s[j] == ':' && strings.HasPrefix(s[k:end], "--") || k > 0 && s[k-1] == '=' {
 		return 0, false
 	}
 	kind = keyKind(strings.TrimLeft(s[k:end], "-"))
