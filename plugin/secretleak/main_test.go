@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 
 var nsCounter atomic.Int32
 
-func newNamespace(t *testing.T, tag string) string {
+func newNamespace(t testing.TB, tag string) string {
 	t.Helper()
 	ns := fmt.Sprintf("leak-%s-%d", tag, nsCounter.Add(1))
 	_, err := kc.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})

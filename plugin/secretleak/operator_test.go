@@ -29,7 +29,7 @@ func gvrOf(kind string) schema.GroupVersionResource {
 // failAs creates an Atlas object and writes the status the operator writes for a failure, with
 // message as the condition message (the operator copies atlas errors there verbatim), an
 // approval URL carrying the same text for AtlasMigration.
-func failAs(t *testing.T, ns, kind, name, reason, message string) *unstructured.Unstructured {
+func failAs(t testing.TB, ns, kind, name, reason, message string) *unstructured.Unstructured {
 	t.Helper()
 	ctx := context.Background()
 	spec := map[string]any{"urlFrom": map[string]any{"secretKeyRef": map[string]any{"name": "db", "key": "url"}}}
