@@ -123,8 +123,8 @@ kustomize patch of it or argo-cd Helm values; split keys or the resource.customi
 group/kind, wildcards, useOpenLibs honoured), so every custom health check can be tested in CI.
 
 A script that fails (runtime error, the 1 s limit, a forbidden library) gives Unknown with the
-error, as in Argo CD. Messages are printed with passwords in URLs redacted; test cases compare
-the unredacted text, as Argo CD does.
+error, as in Argo CD. Messages are printed with credentials redacted (docs/redaction.md); test
+cases compare the unredacted text, as Argo CD does.
 
 Exit codes: 0 all passed, 3 a test case failed or a script failed, 1 bad input or API error,
 2 usage error.`,
