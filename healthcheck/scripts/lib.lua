@@ -33,6 +33,20 @@ if S ~= nil then
     return -1
   end
   local function prefix(s, i, p) return S.sub(s, i + 1, i + #p) == p end
+  -- masking(s) builds s with spans replaced by MARK, left to right (the Go masking type)
+  local function masking(s)
+    local m = { parts = {}, last = 0 }
+    function m.mask(from, to)
+      m.parts[#m.parts + 1] = sl(s, m.last, from) .. MARK
+      m.last = to
+    end
+    function m.done()
+      if m.last == 0 then return s end
+      m.parts[#m.parts + 1] = sl(s, m.last, #s)
+      return table.concat(m.parts)
+    end
+    return m
+  end
   local function suffix(k, p) return #k >= #p and S.sub(k, -#p) == p end
 
   local function is_http(scheme)
@@ -61,7 +75,7 @@ if S ~= nil then
   end
 
   local function mask_urls(s)
-    local out, last, pos, n = {}, 0, 0, #s
+    local m, pos, n = masking(s), 0, #s
     while true do
       local i = index(s, pos, "://")
       if i < 0 then break end
@@ -80,16 +94,11 @@ if S ~= nil then
           auth_end = auth_end + 1
         end
         local from, to = password_span(s, start, auth_end, stop, is_http(sl(s, j, i)))
-        if from >= 0 then
-          out[#out + 1] = sl(s, last, from) .. MARK
-          last = to
-        end
+        if from >= 0 then m.mask(from, to) end
         pos = stop
       end
     end
-    if last == 0 then return s end
-    out[#out + 1] = sl(s, last, n)
-    return table.concat(out)
+    return m.done()
   end
 
   local NETS = { "tcp(", "tcp4(", "tcp6(", "udp(", "unix(", "memory(", "pipe(" }
@@ -109,7 +118,7 @@ if S ~= nil then
   end
 
   local function mask_dsns(s)
-    local out, last, pos = {}, 0, 0
+    local m, pos = masking(s), 0
     while true do
       local i = next_dsn_at(s, pos)
       if i < 0 then break end
@@ -117,17 +126,12 @@ if S ~= nil then
       local nxt = next_dsn_at(s, i + 1)
       if not (nxt >= 0 and not has_url_end(s, i, nxt)) then
         local j = i
-        while j > last and not isurlend(at(s, j - 1)) do j = j - 1 end
+        while j > m.last and not isurlend(at(s, j - 1)) do j = j - 1 end
         local colon = first(s, 58, j, i)
-        if colon >= 0 then
-          out[#out + 1] = sl(s, last, colon + 1) .. MARK
-          last = i
-        end
+        if colon >= 0 then m.mask(colon + 1, i) end
       end
     end
-    if last == 0 then return s end
-    out[#out + 1] = sl(s, last, #s)
-    return table.concat(out)
+    return m.done()
   end
 
   local SECRET_SUFFIXES = { "password", "passwd", "secret", "token", "apikey", "api_key", "api-key" }
@@ -201,29 +205,26 @@ if S ~= nil then
   end
 
   local function mask_pairs(s)
-    local out, last, j, n = {}, 0, 0, #s
+    local m, j, n = masking(s), 0, #s
     while j < n do
       local c = at(s, j)
-      if (c == 61 or c == 58) and j >= last then
+      if (c == 61 or c == 58) and j >= m.last then
         local kind = pair_key(s, j)
         if kind ~= 0 then
           local from, to = pair_value(s, j + 1, kind)
           if from >= 0 and to ~= from then
-            out[#out + 1] = sl(s, last, from) .. MARK
-            last = to
+            m.mask(from, to)
             j = to - 1
           end
         end
       end
       j = j + 1
     end
-    if last == 0 then return s end
-    out[#out + 1] = sl(s, last, n)
-    return table.concat(out)
+    return m.done()
   end
 
   local function mask_bearer(s)
-    local out, last, pos, n = {}, 0, 0, #s
+    local m, pos, n = masking(s), 0, #s
     while true do
       local i = index(s, pos, "earer ")
       if i < 0 then break end
@@ -235,15 +236,12 @@ if S ~= nil then
         local e = t
         while e < n and istoken(at(s, e)) do e = e + 1 end
         if e - t >= 8 and not prefix(s, t, MARK) then
-          out[#out + 1] = sl(s, last, t) .. MARK
-          last = e
+          m.mask(t, e)
           pos = e
         end
       end
     end
-    if last == 0 then return s end
-    out[#out + 1] = sl(s, last, n)
-    return table.concat(out)
+    return m.done()
   end
 
   redact = function(s)

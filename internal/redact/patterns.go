@@ -41,6 +41,27 @@ func isURLEnd(c byte) bool {
 
 func isValueEnd(c byte) bool { return isSpace(c) || c == '&' || c == ';' || c == '"' || c == '\'' }
 
+// masking builds s with spans replaced by Marker, left to right.
+type masking struct {
+	s    string
+	b    strings.Builder
+	last int // end of the last masked span
+}
+
+func (m *masking) mask(from, to int) {
+	m.b.WriteString(m.s[m.last:from])
+	m.b.WriteString(Marker)
+	m.last = to
+}
+
+func (m *masking) String() string {
+	if m.last == 0 {
+		return m.s
+	}
+	m.b.WriteString(m.s[m.last:])
+	return m.b.String()
+}
+
 func indexFrom(s string, from int, sub string) int {
 	if i := strings.Index(s[from:], sub); i >= 0 {
 		return from + i
@@ -50,8 +71,8 @@ func indexFrom(s string, from int, sub string) int {
 
 // maskURLs masks the password of every scheme://user:password@host.
 func maskURLs(s string) string {
-	var b strings.Builder
-	last, pos := 0, 0
+	m := &masking{s: s}
+	pos := 0
 	for {
 		i := indexFrom(s, pos, "://")
 		if i < 0 {
@@ -80,17 +101,11 @@ func maskURLs(s string) string {
 		}
 		from, to := passwordSpan(s, start, authEnd, end, isHTTP(s[j:i]))
 		if from >= 0 {
-			b.WriteString(s[last:from])
-			b.WriteString(Marker)
-			last = to
+			m.mask(from, to)
 		}
 		pos = end
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.String()
 }
 
 // isHTTP tells the schemes whose lone user name is a token (https://TOKEN@github.com, as Git
@@ -140,8 +155,8 @@ func passwordSpan(s string, start, authEnd, end int, http bool) (from, to int) {
 var dsnNets = []string{"tcp(", "tcp4(", "tcp6(", "udp(", "unix(", "memory(", "pipe("}
 
 func maskDSNs(s string) string {
-	var b strings.Builder
-	last, pos := 0, 0
+	m := &masking{s: s}
+	pos := 0
 	for {
 		i := nextDSNAt(s, pos)
 		if i < 0 {
@@ -153,22 +168,16 @@ func maskDSNs(s string) string {
 			continue
 		}
 		j := i
-		for j > last && !isURLEnd(s[j-1]) {
+		for j > m.last && !isURLEnd(s[j-1]) {
 			j--
 		}
 		colon := strings.IndexByte(s[j:i], ':')
 		if colon < 0 {
 			continue
 		}
-		b.WriteString(s[last : j+colon+1])
-		b.WriteString(Marker)
-		last = i
+		m.mask(j+colon+1, i)
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.String()
 }
 
 // nextDSNAt is the index of the next "@net(" at or after pos, or -1.
@@ -225,11 +234,10 @@ func keyKind(key string) int {
 
 // maskPairs masks the value of every key=value / key: value pair whose key names a secret.
 func maskPairs(s string) string {
-	var b strings.Builder
-	last := 0
+	m := &masking{s: s}
 	for j := 0; j < len(s); j++ {
 		c := s[j]
-		if (c != '=' && c != ':') || j < last {
+		if (c != '=' && c != ':') || j < m.last {
 			continue
 		}
 		kind, ok := pairKey(s, j)
@@ -240,16 +248,10 @@ func maskPairs(s string) string {
 		if from < 0 || to == from {
 			continue
 		}
-		b.WriteString(s[last:from])
-		b.WriteString(Marker)
-		last = to
+		m.mask(from, to)
 		j = to - 1
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.String()
 }
 
 // pairKey reads the key before the separator at j: optional blanks, an optional closing quote
@@ -349,8 +351,8 @@ func isTokenChar(c byte) bool {
 
 // maskBearer masks "Bearer <token>" outside an Authorization pair (tokens of 8+ characters).
 func maskBearer(s string) string {
-	var b strings.Builder
-	last, pos := 0, 0
+	m := &masking{s: s}
+	pos := 0
 	for {
 		i := indexFrom(s, pos, "earer ")
 		if i < 0 {
@@ -371,14 +373,8 @@ func maskBearer(s string) string {
 		if e-t < 8 || strings.HasPrefix(s[t:], Marker) {
 			continue
 		}
-		b.WriteString(s[last:t])
-		b.WriteString(Marker)
-		last = e
+		m.mask(t, e)
 		pos = e
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.String()
 }
