@@ -9,9 +9,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 )
 
 const rootLong = `kubectl atlas: GitOps for database schemas with the Atlas Operator and Argo CD.
@@ -32,6 +34,10 @@ Exit codes:
 // Every byte goes through the redactor (see NewCmdAtlas). It returns the error for the exit code.
 func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) error {
 	streams = redactStreams(streams)
+	// client-go logs (warnings, retries) through klog, which writes to the process's stderr
+	// itself: route them through the redactor too (cluster.New silences them later)
+	errOut := streams.ErrOut
+	klog.SetLogger(funcr.New(func(prefix, args string) { fmt.Fprintln(errOut, prefix, args) }, funcr.Options{}))
 	cmd := NewCmdAtlas(streams)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

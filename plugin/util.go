@@ -32,7 +32,7 @@ func flushStreams(s genericiooptions.IOStreams) {
 }
 
 // guardRun makes every command of the tree register the secrets of kubectl's connection flags
-// (--token, --password) before it runs, and flush the redacting streams when it returns, so a
+// (--token, --password, a password in --server) before it runs, and flush the redacting streams when it returns, so a
 // last line without newline is not held back.
 func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) {
 	if run := cmd.RunE; run != nil {
@@ -42,6 +42,9 @@ func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *gen
 				if s != nil {
 					redact.Add(*s)
 				}
+			}
+			if flags.APIServer != nil {
+				registerURLs(*flags.APIServer)
 			}
 			return run(c, args)
 		}

@@ -77,6 +77,8 @@ func TestFlags(t *testing.T) {
 		{"--token", tok, "--server", "https://u:" + shapes[1].secret + "@127.0.0.1:1", "status", "-o", "json"},
 		{"--token", tok, "--server", "https://127.0.0.1:1", "wait", "atlasmigration/x", "--timeout", "1s"},
 		{"--token", tok, "--server", "https://127.0.0.1:1", "healthcheck", "test"},
+		// client-go's own klog lines quote the server URL
+		{"--server", "https://u:" + shapes[2].secret + "@127.0.0.1:1", "healthcheck", "test"},
 	} {
 		r := run(ctx, append([]string{"--kubeconfig", "/dev/null"}, args...)...)
 		ran(t, r, exitcode.Failure, exitcode.Usage, exitcode.Timeout) // healthcheck test: 2 (resource builder error)
