@@ -40,6 +40,11 @@ func (rw *Writer) Write(p []byte) (int, error) {
 	if rw.err != nil {
 		return 0, rw.err
 	}
+	if len(rw.buf) == 0 && len(p) > 0 && p[len(p)-1] == '\n' {
+		// whole lines and nothing held back (the common case): no copy into the buffer
+		rw.pass(String(string(p)))
+		return len(p), rw.err
+	}
 	rw.buf = append(rw.buf, p...)
 	n := bytes.LastIndexByte(rw.buf, '\n') + 1
 	if n == 0 && len(rw.buf) > MaxLine {
@@ -56,6 +61,10 @@ func (rw *Writer) emit(n int) {
 	out := String(string(rw.buf[:n]))
 	rest := copy(rw.buf, rw.buf[n:])
 	rw.buf = rw.buf[:rest]
+	rw.pass(out)
+}
+
+func (rw *Writer) pass(out string) {
 	if _, err := io.WriteString(rw.w, out); err != nil {
 		rw.err = err
 	}
