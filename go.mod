@@ -3,6 +3,8 @@ module github.com/kubectl-atlas/kubectl-atlas
 go 1.26.4
 
 require (
+	github.com/go-sql-driver/mysql v1.9.3
+	github.com/lib/pq v1.12.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	k8s.io/apimachinery v0.34.1
@@ -10,6 +12,11 @@ require (
 	k8s.io/client-go v0.34.1
 	sigs.k8s.io/controller-runtime v0.22.4
 	sigs.k8s.io/yaml v1.6.0
+)
+
+require (
+	filippo.io/edwards25519 v1.1.0 // indirect
+	golang.org/x/mod v0.35.0 // indirect
 )
 
 require (

@@ -133,6 +133,9 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	if err != nil {
 		return nil, err
 	}
+	for _, x := range d.Warnings {
+		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
+	}
 	diags := d.Destructive()
 	for _, x := range diags {
 		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
@@ -145,6 +148,11 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 		return nil, err
 	}
 	opts.Dir = d
+	if g.Spec.Baseline != "" {
+		if opts.Baseline, err = d.BaselineVersion(g.Spec.Baseline); err != nil {
+			return nil, fmt.Errorf("spec.baseline: %s: %w", g.Spec.Dir, err)
+		}
+	}
 	// Error messages and the destructive check name the directory as the user wrote it.
 	d.Path = g.Spec.Dir
 	return opts, nil

@@ -425,3 +425,35 @@ func TestKustomizeFnCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGeneratorBaseline: spec.baseline is the source tool's version, written as the converted
+// file's version in the AtlasMigration; one the directory does not hold fails the build.
+func TestGeneratorBaseline(t *testing.T) {
+	for _, tc := range []struct{ baseline, want, err string }{
+		{baseline: "2", want: "a2"},
+		{baseline: "7", err: "spec.baseline: migrations: baseline version 7 (atlas version a7) is not a migration of the directory"},
+	} {
+		dir := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+		for name, content := range map[string]string{"1_a.up.sql": "CREATE TABLE a (id int);\n", "2_b.up.sql": "CREATE TABLE b (id int);\n", "10_c.up.sql": "CREATE TABLE c (id int);\n"} {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", name), []byte(content), 0o644))
+		}
+		files := map[string]string{
+			"kustomization.yaml": "generators:\n- generator.yaml\n",
+			"generator.yaml":     generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), "dir: migrations\nbaseline: \""+tc.baseline+"\"\n"),
+		}
+		for name, content := range files {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+		}
+		objs, stderr, err := build(t, dir)
+		if tc.err != "" {
+			require.Error(t, err)
+			assert.Contains(t, err.Error()+stderr, tc.err)
+			continue
+		}
+		require.NoError(t, err, stderr)
+		m := one(t, objs, "AtlasMigration")
+		got, _, _ := unstructured.NestedString(m.Object, "spec", "baseline")
+		assert.Equal(t, tc.want, got)
+	}
+}

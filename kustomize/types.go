@@ -64,6 +64,9 @@ type MigrationGeneratorSpec struct {
 	Dir string `json:"dir"`
 	// Format is atlas, golang-migrate, goose, flyway, dbmate or liquibase; empty detects it.
 	Format string `json:"format,omitempty"`
+	// Baseline is the version the database is already at, as the source tool names it (goose
+	// 42, Flyway 1.1): it becomes the AtlasMigration's spec.baseline, the converted file's version.
+	Baseline string `json:"baseline,omitempty"`
 	// DenyDestructive fails the build on statements that drop a schema, table or column.
 	DenyDestructive bool `json:"denyDestructive,omitempty"`
 	Target          `json:",inline"`

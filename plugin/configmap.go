@@ -25,8 +25,12 @@ edited or removed since atlas.sum was written, is an error naming the file (as
 'atlas migrate validate' reports it). --hash computes atlas.sum instead, and says so on stderr.
 
 Directories of golang-migrate, goose, Flyway, dbmate and Liquibase are converted in memory to
-atlas format with a fresh atlas.sum (--format, detected by default). Their versions are rewritten
-with zero padding so atlas applies them in the tool's order (Flyway 1 < 1.1 < 2 < 10).
+atlas format with a fresh atlas.sum (--format, detected by default): the statements each tool
+would run, without a transaction where the tool would use none (-- atlas:txmode none, with the
+reason in the file). A converted name depends only on that file's version (1 -> a1, 10 -> b10,
+Flyway 1.1 -> a1a1), so names never change as the directory grows and atlas applies the files in
+the tool's order. Byte order marks removed and references to the old tool's tracking table are
+reported on stderr with file:line.
 
 A ConfigMap holds at most 1 MiB: past that the command fails and lists the largest files. Past
 256 KiB client-side apply and Argo CD's default sync fail, so the ConfigMap carries

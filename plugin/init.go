@@ -48,6 +48,9 @@ prefixed ConfigMap and Secret names are followed into the Atlas resources). --ar
 argocd/: an Application with automated sync, self-heal, prune and retry, and the Atlas health
 checks as a kustomize Component for the kustomization that installs Argo CD.
 
+Other tools' directories are converted as 'configmap' does; --baseline VERSION (the source tool's
+version the database is at) sets the AtlasMigration's spec.baseline to the converted file's version.
+
 Statements that drop a schema, a table or a column (DS101, DS102, DS103) are reported with
 file:line on stderr; --deny-destructive makes them an error.
 
@@ -77,6 +80,7 @@ type InitOptions struct {
 	Dir             string
 	Format          string
 	Hash            bool
+	Baseline        string
 	RemoteDir       string
 	Tag             string
 	Schema          string
@@ -134,6 +138,7 @@ func NewCmdInit(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	f.StringVar(&o.Dir, "dir", "", "Migration directory (versioned flow)")
 	f.StringVar(&o.Format, "format", "", "Format of --dir: "+strings.Join(migdir.Formats, ", ")+" (default: detected)")
 	f.BoolVar(&o.Hash, "hash", false, "Compute atlas.sum instead of validating the one in --dir")
+	f.StringVar(&o.Baseline, "baseline", "", "Version the database is already at, as the source tool names it (e.g. 42, Flyway 1.1): set as the AtlasMigration's spec.baseline (the converted file's version)")
 	f.StringVar(&o.RemoteDir, "remote-dir", "", "Atlas Cloud migration directory name (versioned flow)")
 	f.StringVar(&o.Tag, "tag", "", "Tag of --remote-dir")
 	f.StringVar(&o.Schema, "schema", "", "Desired-state schema file, .sql or .hcl (declarative flow)")
@@ -195,8 +200,8 @@ func (o *InitOptions) Validate() error {
 	if n != 1 {
 		return exitcode.UsageErrorf("give exactly one of --dir, --remote-dir, --schema or --schema-url")
 	}
-	if o.Dir == "" && (o.Format != "" || o.Hash) {
-		return exitcode.UsageErrorf("--format and --hash apply to --dir only")
+	if o.Dir == "" && (o.Format != "" || o.Hash || o.Baseline != "") {
+		return exitcode.UsageErrorf("--format, --hash and --baseline apply to --dir only")
 	}
 	if o.RemoteDir == "" && o.Tag != "" {
 		return exitcode.UsageErrorf("--tag applies to --remote-dir only")
@@ -346,6 +351,11 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 			return nil, nil, err
 		}
 		opts.Dir = dir
+		if o.Baseline != "" {
+			if opts.Baseline, err = dir.BaselineVersion(o.Baseline); err != nil {
+				return nil, nil, fmt.Errorf("--baseline: %s: %w", dir.Path, err)
+			}
+		}
 	case o.RemoteDir != "":
 		opts.RemoteDir = &scaffold.RemoteDir{Name: o.RemoteDir, Tag: o.Tag}
 	case o.Schema != "":

@@ -116,7 +116,7 @@ func TestInitBadInput(t *testing.T) {
 		{"bad name", append([]string{"--name", "Shop"}, dirSrc...), exitcode.Usage, `--name "Shop"`},
 		{"no source", []string{"--name", "a"}, exitcode.Usage, "exactly one of --dir, --remote-dir, --schema or --schema-url"},
 		{"two sources", append([]string{"--name", "a", "--schema", "x.sql"}, dirSrc...), exitcode.Usage, "exactly one of"},
-		{"format without dir", []string{"--name", "a", "--schema", "x.sql", "--format", "goose"}, exitcode.Usage, "--format and --hash apply to --dir only"},
+		{"format without dir", []string{"--name", "a", "--schema", "x.sql", "--format", "goose"}, exitcode.Usage, "--format, --hash and --baseline apply to --dir only"},
 		{"tag without remote", []string{"--name", "a", "--schema", "x.sql", "--tag", "v1"}, exitcode.Usage, "--tag applies to --remote-dir only"},
 		{"schema-configmap without schema", append([]string{"--name", "a", "--schema-configmap"}, dirSrc...), exitcode.Usage, "--schema-configmap needs --schema"},
 		{"token without cloud", append([]string{"--name", "a", "--token-secret", "t"}, dirSrc...), exitcode.Usage, "--token-secret applies to"},
@@ -132,7 +132,8 @@ func TestInitBadInput(t *testing.T) {
 		{"bad secret ref", append([]string{"--name", "a", "--url-secret", "Bad:key"}, dirSrc...), exitcode.Usage, `--url-secret: secret name "Bad"`},
 		{"schema url not atlas", []string{"--name", "a", "--schema-url", "file://x"}, exitcode.Failure, "only atlas:// URLs"},
 		{"missing dir", []string{"--name", "a", "--dir", "/nonexistent"}, exitcode.Failure, "/nonexistent does not exist"},
-		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found"},
+		{"down files in an atlas directory", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate"},
+		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/goose", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found"},
 		{"missing schema", []string{"--name", "a", "--schema", "/nonexistent.sql"}, exitcode.Failure, "schema file /nonexistent.sql does not exist"},
 		{"schema is a dir", []string{"--name", "a", "--schema", migTestdata}, exitcode.Failure, "is a directory: --schema takes one .sql or .hcl file"},
 		{"empty schema", []string{"--name", "a", "--schema", emptySchema}, exitcode.Failure, "is empty"},
@@ -172,4 +173,24 @@ func TestWithoutCredentials(t *testing.T) {
 		assert.Equal(t, tc.want, got, tc.in)
 		assert.Equal(t, tc.changed, changed, tc.in)
 	}
+
+// TestInitBaseline: --baseline takes the source tool's version, maps it to the converted
+// file's and sets spec.baseline; a version the directory does not hold is an error.
+func TestInitBaseline(t *testing.T) {
+	dir := writeTestDir(t, map[string]string{
+		"1_a.up.sql":  "\ufeffCREATE TABLE a (id int);\n",
+		"2_b.up.sql":  "CREATE TABLE b (id int);\nINSERT INTO schema_migrations VALUES (2, false);\n",
+		"10_c.up.sql": "CREATE TABLE c (id int);\n",
+	})
+	stdout, stderr, code := runAtlas(t, "init", "--dir", dir, "--name", "app", "--baseline", "2", "-o", "yaml")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "  baseline: a2\n")
+	assert.Contains(t, stdout, `kubectl-atlas.io/target-version: b10`)
+	assert.Contains(t, stderr, "warning: "+filepath.ToSlash(dir)+"/1_a.up.sql:1: starts with a UTF-8 byte order mark: removed in the converted file")
+	assert.Contains(t, stderr, "warning: "+filepath.ToSlash(dir)+"/2_b.up.sql:2: references schema_migrations")
+
+	_, stderr, code = runAtlas(t, "init", "--dir", dir, "--name", "app", "--baseline", "3", "-o", "yaml")
+	assert.Equal(t, exitcode.Failure, code)
+	assert.Contains(t, stderr, "--baseline: "+dir+": baseline version 3 (atlas version a3) is not a migration of the directory (the newest is b10)")
+	assert.Contains(t, stderr, "SELECT version FROM schema_migrations")
 }

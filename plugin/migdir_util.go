@@ -3,6 +3,8 @@ package plugin
 import (
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -39,6 +41,9 @@ func reportDir(w io.Writer, d *migdir.Dir) {
 			len(d.Versions()), d.Format, d.Path, d.Versions()[0], d.LatestVersion())
 	case d.Rehashed:
 		fmt.Fprintf(w, "note: --hash: atlas.sum computed over %d file(s) of %s; the atlas.sum on disk (if any) was neither read nor changed\n", len(d.Versions()), d.Path)
+	}
+	for _, x := range d.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", path.Join(filepath.ToSlash(d.Path), x.String()))
 	}
 	if len(d.Ignored) > 0 {
 		shown := d.Ignored

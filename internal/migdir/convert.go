@@ -1,27 +1,23 @@
 package migdir
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/sqltool"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Other tools' directories are converted in memory: each up migration becomes one atlas file
-// named <version>_<description>.sql holding the same statements (down sections dropped), and a
-// fresh atlas.sum is computed. Atlas applies files in byte order of their names, while the other
-// tools compare versions as numbers (golang-migrate, goose, dbmate) or as dotted numbers
-// (Flyway: 1 < 1.1 < 2 < 10). Versions are therefore rewritten with zero padding and, for
-// Flyway, the same number of components, so byte order equals the tool's order:
-// Flyway 1, 1.1, 2, 10 become 01.0, 01.1, 02.0, 10.0. A directory whose versions already have
-// one width (timestamps) keeps them unchanged.
+// named <version>_<description>.sql holding the statements the tool would run (down sections
+// dropped), with `-- atlas:txmode none` where the tool would run it outside a transaction, and
+// a fresh atlas.sum is computed. naming.go says how versions are written.
 
 var (
 	reNumbered         = regexp.MustCompile(`^([0-9]+)_(.*)\.sql$`)
@@ -31,9 +27,9 @@ var (
 	reNotKeyChar       = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
 	reGooseNoTx        = regexp.MustCompile(`(?m)^--\s*\+goose\s+NO\s+TRANSACTION\s*$`)
 	reDBMateNoTx       = regexp.MustCompile(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
-	reLiquibase        = regexp.MustCompile(`(?m)^--\s*liquibase\s+formatted\s+sql`)
+	reLiquibase        = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
 	reDBMatePragmaOpts = regexp.MustCompile(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)
-	reGooseUp          = regexp.MustCompile(`(?m)^--\s*\+goose\s+Up\b`)
+	reGooseUp          = regexp.MustCompile(`(?mi)^--\s*\+goose\s+Up\b`)
 	reDBMateUp         = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
 	maxDescLength      = 200
 )
@@ -41,11 +37,12 @@ var (
 // source is one migration file of another tool.
 type source struct {
 	path    string
-	data    []byte
+	data    []byte   // content, a UTF-8 byte order mark removed
+	raw     string   // the version as written in the file name
 	version []uint64 // numeric components; nil for Flyway repeatables
-	width   int      // longest component as written (keeps goose's 00001 padding)
 	desc    string
-	kind    byte // Flyway V, B or R; 'V' elsewhere
+	kind    byte   // Flyway V, B or R; 'V' elsewhere
+	conf    []byte // Flyway script configuration (<file>.conf), if any
 }
 
 // Detect guesses the format of a directory from its file names and first lines. A directory
@@ -91,6 +88,7 @@ func Detect(fsys fs.FS) (string, error) {
 		if err != nil {
 			continue
 		}
+		b = bytes.TrimPrefix(b, utf8BOM) // a byte order mark would hide the first line's header
 		switch {
 		case reGooseUp.Match(b):
 			return FormatGoose, nil
@@ -111,37 +109,47 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 		return nil, err
 	}
 	if len(srcs) == 0 {
-		return nil, emptyErrorFormat(format, d.Ignored)
+		return nil, emptyErrorFormat(fsys, format, d.Ignored)
 	}
 	if srcs, err = order(srcs, format); err != nil {
 		return nil, err
 	}
-	versions := renderVersions(srcs)
 	seen := map[string]string{}
-	for i, s := range srcs {
-		stmts, directives, err := statements(s, format)
+	for _, s := range srcs {
+		stmts, tx, err := statements(s, format)
 		if err != nil {
 			return nil, err
 		}
-		name := versions[i]
-		if desc := sanitizeDesc(s.desc); desc != "" {
+		if tx.warn != "" {
+			d.Warnings = append(d.Warnings, Warning{File: s.path, Message: tx.warn})
+		}
+		name := atlasVersion(s, format)
+		// Versions kept as written sort as the source names only with the '_' after them.
+		if desc := sanitizeDesc(s.desc); desc != "" || format == FormatDBMate || format == FormatLiquibase {
 			name += "_" + desc
 		}
 		name += ".sql"
 		if prev, ok := seen[name]; ok {
 			return nil, fileErrorf(s.path, "converts to the same atlas file name %s as %s: rename one of them", name, prev)
 		}
+		if len(name) > validation.DNS1123SubdomainMaxLength {
+			return nil, fileErrorf(s.path, "converts to a file name of %d characters, past the %d of a ConfigMap key: shorten the description", len(name), validation.DNS1123SubdomainMaxLength)
+		}
 		seen[name] = s.path
-		content, err := render(name, stmts, directives)
+		content, err := render(name, stmts, tx.directives())
 		if err != nil {
 			return nil, fileErrorf(s.path, "%v", err)
+		}
+		d.Warnings = append(d.Warnings, trackingTableWarnings(s.path, s.data)...)
+		if format == FormatFlyway {
+			d.Warnings = append(d.Warnings, flywayPlaceholderWarnings(s.path, s.data)...)
 		}
 		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data})
 	}
 	return d, d.appendSum(d.sqlFiles())
 }
 
-func emptyErrorFormat(format string, ignored []string) error {
+func emptyErrorFormat(fsys fs.FS, format string, ignored []string) error {
 	want := map[string]string{
 		FormatGolangMigrate: "<version>_<name>.up.sql",
 		FormatGoose:         "<version>_<name>.sql",
@@ -150,6 +158,9 @@ func emptyErrorFormat(format string, ignored []string) error {
 		FormatFlyway:        "V<version>__<name>.sql",
 	}[format]
 	err := emptyError(ignored)
+	if looks, _ := Detect(fsys); looks != format && looks != FormatAtlas {
+		return fmt.Errorf("no %s migration files (%s) found: the directory looks like %s; pass --format %s", format, want, looks, looks)
+	}
 	return fmt.Errorf("%s migration files (%s): %w", format, want, err)
 }
 
@@ -185,21 +196,35 @@ func collect(fsys fs.FS, format string, d *Dir) ([]*source, error) {
 		if err != nil {
 			return nil, fileErrorf(name, "version %s is out of range", m[1])
 		}
-		b, err := readSource(fsys, name)
+		b, err := readSource(fsys, name, d)
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, &source{path: name, data: b, version: []uint64{v}, width: len(m[1]), desc: m[2], kind: 'V'})
+		srcs = append(srcs, &source{path: name, data: b, raw: m[1], version: []uint64{v}, desc: m[2], kind: 'V'})
 	}
 	return srcs, nil
 }
 
-func readSource(fsys fs.FS, name string) ([]byte, error) {
+// readSource reads one source file: UTF-8, a byte order mark removed (and said: the tools
+// that strip it do so silently, the others would send it to the database).
+func readSource(fsys fs.FS, name string, d *Dir) ([]byte, error) {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fileErrorf(name, "%v", unwrapPathErr(err))
 	}
-	return b, checkUTF8(name, b)
+	if err := checkUTF8(name, b); err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(b, utf8BOM) {
+		b = b[len(utf8BOM):]
+		d.Warnings = append(d.Warnings, Warning{File: name, Line: 1, Message: "starts with a UTF-8 byte order mark: removed in the converted file"})
+	}
+	if i := bytes.Index(b, []byte("\r\n")); i >= 0 {
+		// A ConfigMap value with CR cannot be a readable YAML block; the SQL means the same.
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		d.Warnings = append(d.Warnings, Warning{File: name, Line: 1 + bytes.Count(b[:i], []byte("\n")), Message: "CRLF line endings: converted to LF (a line break inside a string literal changes with them)"})
+	}
+	return b, nil
 }
 
 // collectFlyway walks the directory (Flyway reads subfolders too, hidden ones excepted) for
@@ -221,7 +246,7 @@ func collectFlyway(fsys fs.FS, d *Dir) ([]*source, error) {
 			d.Ignored = append(d.Ignored, p)
 			return nil
 		}
-		s := &source{path: p, desc: m[3], kind: m[1][0]}
+		s := &source{path: p, raw: m[2], desc: m[3], kind: m[1][0]}
 		if s.kind == 'R' {
 			if m[2] != "" {
 				return fileErrorf(p, "a repeatable migration has no version: name it R__<name>.sql")
@@ -236,11 +261,13 @@ func collectFlyway(fsys fs.FS, d *Dir) ([]*source, error) {
 					return fileErrorf(p, "version %s is out of range", m[2])
 				}
 				s.version = append(s.version, n)
-				s.width = max(s.width, len(part))
 			}
 		}
-		if s.data, err = readSource(fsys, p); err != nil {
+		if s.data, err = readSource(fsys, p, d); err != nil {
 			return err
+		}
+		if s.conf, err = fs.ReadFile(fsys, p+".conf"); err != nil {
+			s.conf = nil
 		}
 		srcs = append(srcs, s)
 		return nil
@@ -252,6 +279,20 @@ func collectFlyway(fsys fs.FS, d *Dir) ([]*source, error) {
 		}
 		return nil, fmt.Errorf("reading the migration directory: %w", err)
 	}
+	// Script configurations (V1__x.sql.conf) are read with their migration, not left out.
+	used := map[string]bool{}
+	for _, s := range srcs {
+		if s.conf != nil {
+			used[s.path+".conf"] = true
+		}
+	}
+	kept := d.Ignored[:0]
+	for _, p := range d.Ignored {
+		if !used[p] {
+			kept = append(kept, p)
+		}
+	}
+	d.Ignored = kept
 	return srcs, nil
 }
 
@@ -275,88 +316,69 @@ func compareVersions(a, b []uint64) int {
 	return 0
 }
 
-// order sorts sources in the tool's apply order and rejects duplicate versions. For Flyway it
-// applies the newest baseline (dropping versioned files it covers) and puts repeatables last.
+// order sorts sources in the tool's apply order and rejects duplicate versions: numbers for
+// golang-migrate and goose, dotted numbers then repeatables by description for Flyway, file
+// names for dbmate and Liquibase. For Flyway it applies the newest baseline (dropping the
+// versioned files it covers).
 func order(srcs []*source, format string) ([]*source, error) {
-	sort.SliceStable(srcs, func(i, j int) bool {
-		a, b := srcs[i], srcs[j]
-		if a.kind == 'R' || b.kind == 'R' {
-			if a.kind != b.kind {
-				return b.kind == 'R'
-			}
-			return a.desc < b.desc
-		}
-		if c := compareVersions(a.version, b.version); c != 0 {
-			return c < 0
-		}
-		return a.path < b.path
-	})
+	sort.SliceStable(srcs, func(i, j int) bool { return sourceLess(srcs[i], srcs[j], format) })
 	if format == FormatFlyway {
-		baseline := -1
-		for i, s := range srcs {
-			if s.kind == 'B' {
-				baseline = i
-			}
-		}
-		if baseline >= 0 {
-			bv := srcs[baseline].version
-			kept := []*source{srcs[baseline]}
-			for _, s := range srcs {
-				if s.kind == 'R' || (s.kind == 'V' && compareVersions(s.version, bv) > 0) {
-					kept = append(kept, s)
-				}
-			}
-			srcs = kept
-		}
+		srcs = applyFlywayBaseline(srcs)
 	}
 	for i := 1; i < len(srcs); i++ {
 		a, b := srcs[i-1], srcs[i]
-		if a.kind != 'R' && b.kind != 'R' && compareVersions(a.version, b.version) == 0 {
+		same := false
+		switch {
+		case a.kind == 'R' || b.kind == 'R':
+			same = a.kind == b.kind && flywayDescription(a.desc) == flywayDescription(b.desc)
+		case format == FormatDBMate || format == FormatLiquibase:
+			same = a.raw == b.raw
+		default:
+			same = compareVersions(a.version, b.version) == 0
+		}
+		if same {
 			return nil, fileErrorf(b.path, "has the same version as %s: %s would refuse the directory too; renumber one of them", a.path, format)
 		}
 	}
 	return srcs, nil
 }
 
-// renderVersions gives every source an atlas version whose byte order is the apply order.
-func renderVersions(srcs []*source) []string {
-	comps, width, repeatables := 1, 1, 0
-	for _, s := range srcs {
-		if s.kind == 'R' {
-			repeatables++
-			continue
+func sourceLess(a, b *source, format string) bool {
+	switch {
+	case a.kind == 'R' || b.kind == 'R':
+		if a.kind != b.kind {
+			return b.kind == 'R'
 		}
-		comps = max(comps, len(s.version))
-		width = max(width, s.width)
+		return flywayDescription(a.desc) < flywayDescription(b.desc)
+	case format == FormatDBMate || format == FormatLiquibase:
+		return a.path < b.path
 	}
-	var last []uint64
-	if repeatables > 0 {
-		// Repeatables run after every versioned file: they get the last version plus a counter.
-		comps++
-		width = max(width, len(strconv.Itoa(repeatables)))
+	if c := compareVersions(a.version, b.version); c != 0 {
+		return c < 0
 	}
-	out := make([]string, len(srcs))
-	r := 0
+	return a.path < b.path
+}
+
+// applyFlywayBaseline keeps the newest B baseline and what comes after it, as Flyway does on
+// a new database.
+func applyFlywayBaseline(srcs []*source) []*source {
+	baseline := -1
 	for i, s := range srcs {
-		v := s.version
-		if s.kind == 'R' {
-			r++
-			v = append(append([]uint64{}, last...), make([]uint64, comps-1-len(last))...)
-			v = append(v, uint64(r))
-		} else {
-			last = v
+		if s.kind == 'B' {
+			baseline = i
 		}
-		parts := make([]string, comps)
-		for j := range parts {
-			var c uint64
-			if j < len(v) {
-				c = v[j]
-			}
-			parts[j] = fmt.Sprintf("%0*d", width, c)
-		}
-		out[i] = strings.Join(parts, ".")
 	}
-	return out
+	if baseline < 0 {
+		return srcs
+	}
+	bv := srcs[baseline].version
+	kept := []*source{srcs[baseline]}
+	for _, s := range srcs {
+		if s.kind == 'R' || (s.kind == 'V' && compareVersions(s.version, bv) > 0) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 func sanitizeDesc(s string) string {
@@ -367,51 +389,35 @@ func sanitizeDesc(s string) string {
 	return s
 }
 
-// statements extracts the up statements of one source file with the tool's own rules
-// (ariga.io/atlas/sql/sqltool), plus atlas directives carrying the tool's file options.
-func statements(s *source, format string) ([]*migrate.Stmt, []string, error) {
-	lf := migrate.NewLocalFile(path.Base(s.path), s.data)
+// statements extracts the statements the tool would run of one source file, by the tool's own
+// rules, and the atlas file directives that make atlas run them the way the tool would
+// (transaction or not, with a comment saying why).
+func statements(s *source, format string) ([]*migrate.Stmt, txChoice, error) {
 	var (
-		stmts      []*migrate.Stmt
-		directives []string
-		err        error
+		stmts []*migrate.Stmt
+		tx    txChoice
+		err   error
 	)
 	switch format {
 	case FormatGoose:
-		if !reGooseUp.Match(s.data) {
-			return nil, nil, fileErrorf(s.path, "no `-- +goose Up` section: not a goose SQL migration")
-		}
-		stmts, err = (&sqltool.GooseFile{LocalFile: lf}).StmtDecls()
-		if reGooseNoTx.Match(s.data) {
-			directives = append(directives, "-- atlas:txmode none")
-		}
+		stmts, tx, err = gooseStatements(s)
 	case FormatDBMate:
-		if !reDBMateUp.Match(s.data) {
-			return nil, nil, fileErrorf(s.path, "no `-- migrate:up` section: not a dbmate migration")
-		}
-		// sqltool only knows the bare pragma; options such as transaction:false hide the section.
-		bare := reDBMatePragmaOpts.ReplaceAll(s.data, []byte("-- migrate:$1"))
-		stmts, err = (&sqltool.DBMateFile{LocalFile: migrate.NewLocalFile(lf.Name(), bare)}).StmtDecls()
-		if reDBMateNoTx.Match(s.data) {
-			directives = append(directives, "-- atlas:txmode none")
-		}
+		stmts, tx, err = dbmateStatements(s)
+	case FormatLiquibase:
+		stmts, tx, err = liquibaseStatements(s)
+	case FormatGolangMigrate:
+		stmts, tx, err = golangMigrateStatements(s)
 	default:
-		stmts, err = migrate.Stmts(string(s.data))
+		stmts, tx, err = flywayStatements(s)
 	}
 	if err != nil {
-		return nil, nil, fileErrorf(s.path, "splitting statements: %v", err)
-	}
-	// Tool pragmas that survive as comments mean nothing to atlas.
-	for _, st := range stmts {
-		kept := st.Comments[:0]
-		for _, c := range st.Comments {
-			if !reGooseNoTx.MatchString(strings.TrimSpace(c)) && !strings.HasPrefix(strings.TrimSpace(c), "-- +goose") && !strings.HasPrefix(strings.TrimSpace(c), "-- migrate:") {
-				kept = append(kept, c)
-			}
+		var le *lineErr
+		if errors.As(err, &le) {
+			return nil, tx, &pathError{file: fmt.Sprintf("%s:%d", s.path, le.line), msg: le.msg}
 		}
-		st.Comments = kept
+		return nil, tx, fileErrorf(s.path, "%v", err)
 	}
-	return stmts, directives, nil
+	return stmts, tx, nil
 }
 
 // render writes statements as an atlas migration file and checks that atlas reads back the

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -70,6 +71,23 @@ type Dir struct {
 	// Ignored lists entries of the directory that are not part of the migration directory
 	// (subdirectories, non-SQL files, down migrations), for the user's information.
 	Ignored []string
+	// Warnings are things the user should know that do not stop the directory from being
+	// used (a removed byte order mark, a reference to the old tool's tracking table).
+	Warnings []Warning
+}
+
+// Warning is a remark about one file; Line is 1-based, 0 for the whole file.
+type Warning struct {
+	File    string
+	Line    int
+	Message string
+}
+
+func (w Warning) String() string {
+	if w.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Message)
+	}
+	return w.File + ": " + w.Message
 }
 
 // Read reads and validates the directory at path.
@@ -114,10 +132,33 @@ func ReadFS(fsys fs.FS, opts Options) (*Dir, error) {
 		return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
 	}
 	if err != nil {
+		if opts.Format != "" {
+			err = withFormatHint(fsys, format, err)
+		}
 		return nil, err
 	}
 	d.Format = format
 	return d, nil
+}
+
+// withFormatHint adds which format the directory looks like to an error of a format given
+// explicitly, when it looks like another one.
+func withFormatHint(fsys fs.FS, format string, err error) error {
+	looks, derr := Detect(fsys)
+	if derr != nil || looks == format || strings.Contains(err.Error(), "looks like") || strings.Contains(err.Error(), "--format "+looks) {
+		return err
+	}
+	if looks == FormatAtlas {
+		if _, serr := fs.Stat(fsys, SumFile); serr != nil {
+			return err // nothing marks it as atlas either
+		}
+	}
+	hint := fmt.Sprintf(" (the directory looks like %s: pass --format %s)", looks, looks)
+	var pe *pathError
+	if errors.As(err, &pe) {
+		return &pathError{file: pe.file, msg: pe.msg + hint}
+	}
+	return fmt.Errorf("%w%s", err, hint)
 }
 
 // pathError carries a file name relative to the directory, so Read can prefix the directory.
@@ -167,9 +208,18 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 			d.Ignored = append(d.Ignored, name)
 			continue
 		}
+		if strings.HasSuffix(name, ".down.sql") {
+			return nil, fileErrorf(name, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate; otherwise move the down files out of the directory")
+		}
 		b, err := readFile(fsys, name)
 		if err != nil {
 			return nil, err
+		}
+		if line := templateLine(b); line > 0 {
+			return nil, fileErrorf(name, "line %d: uses a template ({{ ... }}): templates are not supported by the operator's ConfigMap directories; render the directory first (e.g. `atlas migrate diff` output, or your own template step) and pack the result", line)
+		}
+		if bytes.HasPrefix(b, utf8BOM) {
+			d.Warnings = append(d.Warnings, Warning{File: name, Line: 1, Message: "starts with a UTF-8 byte order mark, which atlas sends to the database as part of the first statement: save the file without it and run `atlas migrate hash`"})
 		}
 		d.Files = append(d.Files, File{Name: name, Data: b, Source: name, src: b})
 	}
@@ -185,6 +235,12 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 		return nil, fileErrorf(SumFile, "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
 	}
 	if err := validateSum(files, sum); err != nil {
+		if onlyLineEndings(files, sum) {
+			var pe *pathError
+			if errors.As(err, &pe) {
+				return nil, fileErrorf(pe.file, "only line endings changed (CRLF instead of LF, or a byte order mark): your checkout converts them, so the file no longer matches atlas.sum. Check the files out unchanged (`*.sql -text` and `atlas.sum -text` in .gitattributes, or git config core.autocrlf false) and check out again")
+			}
+		}
 		return nil, err
 	}
 	d.Files = append(d.Files, File{Name: SumFile, Data: sum, Source: SumFile, src: sum})
@@ -302,7 +358,7 @@ func validateSum(files []migrate.File, sum []byte) error {
 	case errors.As(err, &ce):
 		switch ce.Reason {
 		case migrate.ReasonAdded:
-			return fileErrorf(ce.File, "was added since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+			return fileErrorf(ce.File, "was added since atlas.sum was written (atlas.sum does not list it: checksum mismatch). %s", fix)
 		case migrate.ReasonRemoved:
 			return fileErrorf(ce.File, "was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", ce.Line, fix)
 		default:
@@ -314,6 +370,33 @@ func validateSum(files []migrate.File, sum []byte) error {
 		return fileErrorf(SumFile, "line 1: the total hash does not match the file entries (checksum mismatch): atlas.sum was edited by hand or merged badly. Recreate it with `atlas migrate hash` (or pass --hash)")
 	}
 	return fileErrorf(SumFile, "%v", err)
+}
+
+var reTemplate = regexp.MustCompile(`\{\{-?\s*(?:\.|\$|template\b|define\b|block\b|if\b|range\b|with\b|end\b)`)
+
+// templateLine is the 1-based line of the first Go template action in b, 0 when none.
+func templateLine(b []byte) int {
+	loc := reTemplate.FindIndex(b)
+	if loc == nil {
+		return 0
+	}
+	return 1 + bytes.Count(b[:loc[0]], []byte("\n"))
+}
+
+// onlyLineEndings reports whether the files match atlas.sum once CRLF line endings and byte
+// order marks are undone: what a Git checkout with autocrlf (or an editor) does to them.
+func onlyLineEndings(files []migrate.File, sum []byte) bool {
+	norm := func(b []byte) []byte {
+		return bytes.ReplaceAll(bytes.TrimPrefix(b, utf8BOM), []byte("\r\n"), []byte("\n"))
+	}
+	changed := !bytes.Equal(norm(sum), sum)
+	out := make([]migrate.File, len(files))
+	for i, f := range files {
+		n := norm(f.Bytes())
+		changed = changed || !bytes.Equal(n, f.Bytes())
+		out[i] = migrate.NewLocalFile(f.Name(), n)
+	}
+	return changed && migrate.Validate(&memDir{files: out, sum: norm(sum)}) == nil
 }
 
 // memDir is the migrate.Dir view of files already read, for migrate.Validate.

@@ -110,7 +110,7 @@ func TestReadBadInput(t *testing.T) {
 		{name: "only other files", files: map[string][]byte{"README.md": []byte("x"), "sub": nil}, want: []string{"no migration files", "README.md", "sub/"}},
 		{name: "missing atlas.sum", files: good, want: []string{"atlas.sum: not found", "atlas migrate hash", "--hash"}},
 		{name: "edited file", files: edited, want: []string{"2_b.sql: was edited since atlas.sum was written", "line 3", "atlas migrate hash"}},
-		{name: "added file", files: added, want: []string{"3_c.sql: was added since atlas.sum was written", "line 4"}},
+		{name: "added file", files: added, want: []string{"3_c.sql: was added since atlas.sum was written", "atlas.sum does not list it"}},
 		{name: "removed file", files: removed, want: []string{"2_b.sql: was removed since atlas.sum was written", "line 3"}},
 		{name: "corrupt total hash", files: badHeader, want: []string{"atlas.sum: line 1: the total hash does not match"}},
 		{name: "malformed atlas.sum", files: malformed, want: []string{"atlas.sum: malformed"}},
@@ -191,9 +191,9 @@ func TestDetect(t *testing.T) {
 func TestConvert(t *testing.T) {
 	wantVersions := map[string][]string{
 		FormatAtlas:         {"20240101000000", "20240102000000", "20240103000000"},
-		FormatGolangMigrate: {"01", "02", "10"},
-		FormatGoose:         {"00001", "00002", "00003"},
-		FormatFlyway:        {"01.00.00", "01.01.00", "02.00.00", "10.00.00", "10.00.01"},
+		FormatGolangMigrate: {"a1", "a2", "b10"},
+		FormatGoose:         {"a1", "a2", "a3"},
+		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd"},
 		FormatDBMate:        {"20240101000000", "20240102000000"},
 		FormatLiquibase:     {"001", "002"},
 	}
@@ -259,7 +259,7 @@ func TestFlywayOrdering(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	// The baseline 1.2 replaces 1, 1.1 and 1.2; 1.10 > 1.2 numerically; hidden folders are skipped.
-	assert.Equal(t, []string{"01.02_base.sql", "01.10_f.sql", "02.00_d.sql", "10.00_e.sql"}, names)
+	assert.Equal(t, []string{"a1a2_base.sql", "a1b10_f.sql", "a2_d.sql", "b10_e.sql"}, names)
 	assert.True(t, sort.StringsAreSorted(names))
 }
 

@@ -3,6 +3,7 @@ package scaffold
 import (
 	"bytes"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -63,7 +64,7 @@ func fastConfigMapYAML(u *unstructured.Unstructured) ([]byte, bool, error) {
 		}
 		for _, k := range keys {
 			s := data[k].(string)
-			if plainKey(k) && literalSafe(s) {
+			if literalSafe(s) && (plainKey(k) || strings.Contains(s, "\n")) {
 				writeLiteral(&b, k, s)
 				continue
 			}
@@ -111,7 +112,7 @@ func writeQuoted(b *bytes.Buffer, s string) {
 
 // plainKey: names of migration files and atlas.sum, which YAML reads as strings unquoted.
 func plainKey(k string) bool {
-	if !strings.HasSuffix(k, ".sql") && k != "atlas.sum" {
+	if !strings.HasSuffix(k, ".sql") && !strings.HasSuffix(k, ".hcl") && k != "atlas.sum" {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
@@ -123,11 +124,12 @@ func plainKey(k string) bool {
 	return k[0] != '-' && k[0] != '.'
 }
 
-// literalSafe reports whether s can be a literal block scalar with automatic indentation:
-// non-empty, a first line that starts with neither a space nor a tab (nor is empty), and only
-// characters YAML prints as-is (no CR or other line breaks YAML 1.1 knows, no controls).
+// literalSafe reports whether s can be a literal block scalar: non-empty, not only line
+// breaks, and only characters YAML prints as-is (no CR or other line breaks YAML 1.1 knows, no
+// controls). Leading spaces or blank lines are fine: writeLiteral then adds an indentation
+// indicator.
 func literalSafe(s string) bool {
-	if s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
+	if strings.TrimRight(s, "\n") == "" {
 		return false
 	}
 	for i := 0; i < len(s); {
@@ -151,20 +153,38 @@ func literalSafe(s string) bool {
 	return true
 }
 
-// writeLiteral writes `  key: |` and the value indented by four spaces, with the chomping
-// indicator that keeps its trailing newlines exactly.
+// writeLiteral writes `  key: |` and the value indented by four spaces.
 func writeLiteral(b *bytes.Buffer, k, s string) {
 	b.WriteString("  ")
-	b.WriteString(k)
+	if plainKey(k) {
+		b.WriteString(k)
+	} else {
+		writeQuoted(b, k)
+	}
+	b.WriteString(": ")
+	writeBlock(b, s, 4, 2)
+}
+
+// writeBlock writes s as a literal block scalar whose lines are indented by indent spaces,
+// parentIndent being the indentation of the key it belongs to: the header with the chomping
+// indicator that keeps its trailing newlines exactly, and an indentation indicator when the
+// first line starts with a space or tab or is blank (YAML would otherwise guess the
+// indentation from it).
+func writeBlock(b *bytes.Buffer, s string, indent, parentIndent int) {
+	b.WriteByte('|')
+	if s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
+		b.WriteString(strconv.Itoa(indent - parentIndent))
+	}
 	body := strings.TrimRight(s, "\n")
 	switch trailing := len(s) - len(body); {
 	case trailing == 0:
-		b.WriteString(": |-\n")
+		b.WriteString("-\n")
 	case trailing == 1:
-		b.WriteString(": |\n")
+		b.WriteString("\n")
 	default:
-		b.WriteString(": |+\n")
+		b.WriteString("+\n")
 	}
+	pad := strings.Repeat(" ", indent)
 	for len(body) > 0 {
 		line := body
 		if i := strings.IndexByte(body, '\n'); i >= 0 {
@@ -173,7 +193,7 @@ func writeLiteral(b *bytes.Buffer, k, s string) {
 			body = ""
 		}
 		if line != "" {
-			b.WriteString("    ")
+			b.WriteString(pad)
 			b.WriteString(line)
 		}
 		b.WriteByte('\n')

@@ -2,7 +2,9 @@ package scaffold
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,4 +107,80 @@ func TestJSONSize(t *testing.T) {
 	b, err := json.Marshal(cm.Object)
 	require.NoError(t, err)
 	assert.Equal(t, len(b), jsonSize(cm))
+}
+
+// TestBlockScalars: every multi-line text is a block scalar, in the fast ConfigMap path and in
+// the generic path (AtlasSchema inline .hcl/.sql, schema ConfigMaps), and parses back exactly.
+func TestBlockScalars(t *testing.T) {
+	values := map[string]string{
+		"a.sql":  "  indented first line\nSELECT 1;\n",
+		"b.sql":  "\n\nblank lines first\n",
+		"c.sql":  "trailing spaces   \nSELECT 1;  \n",
+		"d.sql":  "\tTab first\n",
+		"e.sql":  "keep\n\n\n",
+		"f.sql":  "strip\nno newline",
+		"g.hcl":  "table \"t\" {\n  schema = schema.public\n}\n",
+		"h.sql":  " \n  \n",
+		"i.sql":  "x\n   \ny\n",
+		"j.sql":  "# not a comment\n- not a list\n--- not a document\n",
+		"k.sql":  "  \nafter whitespace-only line\n",
+		"l.sql":  "ünïcödé ✓\n  nested\n",
+		"m.sql":  "-- leading comment\n  indented\n\n",
+		"schema": "CREATE TABLE t (\n  id int\n);   \n",
+	}
+	data := map[string]any{}
+	for k, v := range values {
+		data[k] = v
+	}
+	schema := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasSchema",
+		"metadata": map[string]any{"name": "s"},
+		"spec": map[string]any{"schema": map[string]any{"hcl": values["g.hcl"], "sql": values["c.sql"]},
+			"list": []any{values["a.sql"], map[string]any{"x": values["b.sql"]}}},
+	}}
+	withBinary := configMap(data)
+	withBinary.Object["immutable"] = true // not a plain ConfigMap: the generic path
+	for _, u := range []*unstructured.Unstructured{configMap(data), withBinary, schema} {
+		out, err := YAML(u)
+		require.NoError(t, err)
+		assert.NotContains(t, string(out), `\n`, "no escaped line:\n%s", out)
+		var back map[string]any
+		require.NoError(t, yaml.Unmarshal(out, &back), string(out))
+		want, err := json.Marshal(u.Object)
+		require.NoError(t, err)
+		got, err := json.Marshal(back)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(want), string(got), string(out))
+	}
+}
+
+func FuzzBlockYAML(f *testing.F) {
+	for _, s := range []string{"SELECT 1;\n", " a\n", "\n\nb", "c  \n", "\td\n", "e\n\n\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		if !utf8.ValidString(value) {
+			t.Skip("ConfigMap data and JSON are UTF-8")
+		}
+		u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasSchema",
+			"spec": map[string]any{"schema": map[string]any{"sql": value}, "l": []any{value}}}}
+		for _, obj := range []*unstructured.Unstructured{u, configMap(map[string]any{"1_a.sql": value})} {
+			out, err := YAML(obj)
+			if err != nil {
+				t.Skip()
+			}
+			var back map[string]any
+			if err := yaml.Unmarshal(out, &back); err != nil {
+				t.Fatalf("output does not parse: %v\n%s", err, out)
+			}
+			want, _ := json.Marshal(obj.Object)
+			got, _ := json.Marshal(back)
+			if string(want) != string(got) {
+				t.Fatalf("round trip changed the value:\n%s\nwant %s\ngot  %s", out, want, got)
+			}
+			if strings.Contains(value, "\n") && literalSafe(value) && strings.Contains(string(out), `\n`) {
+				t.Fatalf("multi-line text escaped:\n%s", out)
+			}
+		}
+	})
 }

@@ -151,6 +151,11 @@ func (b *builder) migration() error {
 		// Same wave as its reader: Argo CD applies ConfigMaps before custom resources in a wave.
 		b.add(RoleConfigMap, "migrations-configmap.yaml", cm, b.waves.Schema)
 		spec.Dir.ConfigMapRef = &corev1.LocalObjectReference{Name: cmName}
+		spec.Baseline = o.Baseline
+		if o.Dir.HasRepeatables() {
+			spec.ExecOrder = "non-linear"
+			b.notes = append(b.notes, "the Flyway repeatables (R__) sort after every versioned file, so versioned files added later come before them: the AtlasMigration has execOrder: non-linear to apply those, as Flyway would")
+		}
 		if v := o.Dir.LatestVersion(); v != "" {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
 		}

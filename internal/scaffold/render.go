@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 )
@@ -34,7 +33,7 @@ func YAML(u *unstructured.Unstructured) ([]byte, error) {
 	if b, ok, err := fastConfigMapYAML(u); ok {
 		return b, err
 	}
-	b, err := yaml.Marshal(u.Object)
+	b, err := blockYAML(u.Object)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s %s: %w", u.GetKind(), u.GetName(), err)
 	}

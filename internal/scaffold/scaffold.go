@@ -120,7 +120,11 @@ type Options struct {
 
 	Dir       *migdir.Dir
 	RemoteDir *RemoteDir
-	Schema    *SchemaFile
+	// Baseline is the AtlasMigration's spec.baseline, an atlas version of Dir
+	// (migdir.Dir.BaselineVersion maps the source tool's version): atlas starts after it on a
+	// database the old tool already migrated.
+	Baseline string
+	Schema   *SchemaFile
 	// SchemaConfigMap stores Schema in a ConfigMap (spec.schema.configMapKeyRef) instead of inline.
 	SchemaConfigMap bool
 	// SchemaURL is an atlas:// schema URL (Atlas Cloud schema registry).

@@ -240,3 +240,31 @@ func mustApp(t *testing.T) *unstructured.Unstructured {
 	require.NoError(t, err)
 	return app
 }
+
+// TestBaselineAndExecOrder: the baseline goes to spec.baseline; Flyway repeatables make the
+// AtlasMigration non-linear (versioned files added later sort before them), with a note.
+func TestBaselineAndExecOrder(t *testing.T) {
+	res, err := Build(Options{Name: "app", Dir: readDir(t, "flyway"), Baseline: "a1a1"})
+	require.NoError(t, err)
+	var m *unstructured.Unstructured
+	for _, o := range res.Objects {
+		if o.Role == RoleAtlas {
+			m = o.Unstructured
+		}
+	}
+	require.NotNil(t, m)
+	baseline, _, _ := unstructured.NestedString(m.Object, "spec", "baseline")
+	order, _, _ := unstructured.NestedString(m.Object, "spec", "execOrder")
+	assert.Equal(t, "a1a1", baseline)
+	assert.Equal(t, "non-linear", order)
+	assert.Contains(t, strings.Join(res.Notes, "\n"), "execOrder: non-linear")
+
+	res, err = Build(Options{Name: "app", Dir: readDir(t, "golang-migrate")})
+	require.NoError(t, err)
+	for _, o := range res.Objects {
+		if o.Role == RoleAtlas {
+			_, found, _ := unstructured.NestedString(o.Object, "spec", "execOrder")
+			assert.False(t, found, "linear, atlas's default, for every other directory")
+		}
+	}
+}
