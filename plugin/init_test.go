@@ -173,6 +173,7 @@ func TestWithoutCredentials(t *testing.T) {
 		assert.Equal(t, tc.want, got, tc.in)
 		assert.Equal(t, tc.changed, changed, tc.in)
 	}
+}
 
 // TestInitBaseline: --baseline takes the source tool's version, maps it to the converted
 // file's and sets spec.baseline; a version the directory does not hold is an error.
