@@ -246,6 +246,11 @@ func (o *HealthcheckTestOptions) runFile(path string) ([]healthcheck.Case, error
 	if healthcheck.IsTestFile(b) {
 		return o.runner.TestFile(path)
 	}
+	if objs, err := healthcheck.DecodeObjects(b); err == nil {
+		for _, obj := range objs {
+			registerObjectSecrets(obj.Object)
+		}
+	}
 	return o.runner.ObjectFile(path)
 }
 
