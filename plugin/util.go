@@ -32,8 +32,8 @@ func flushStreams(s genericiooptions.IOStreams) {
 }
 
 // guardRun makes every command of the tree register the secrets of kubectl's connection flags
-// (--token, --password, a password in --server) before it runs, and flush the redacting streams when it returns, so a
-// last line without newline is not held back.
+// (--token, --password, a password in --server) before it runs, and flush the redacting streams
+// when it returns, so a last line without newline is not held back.
 func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) {
 	if run := cmd.RunE; run != nil {
 		cmd.RunE = func(c *cobra.Command, args []string) error {
