@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -78,4 +79,13 @@ func FuzzLuaRedactionAgreesWithGo(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, redact.Patterns(m), res.Message, "message %q", m)
 	})
+}
+
+// A long message with thousands of secrets (gopher-lua's table.concat overflows its value stack
+// past a few thousand pieces, which would make the script fail and Argo CD show Unknown).
+func TestLuaRedactionOfLongMessage(t *testing.T) {
+	m := strings.Repeat("Error: connecting to postgres://app:pw@db:5432/app: password=x token: y a=b c:d\n", 2500)
+	res, _, err := openLibsEvaluator(t).Evaluate(failedWith(m))
+	require.NoError(t, err)
+	assert.Equal(t, redact.Patterns(m), res.Message)
 }

@@ -33,16 +33,26 @@ if S ~= nil then
     return -1
   end
   local function prefix(s, i, p) return S.sub(s, i + 1, i + #p) == p end
-  -- masking(s) builds s with spans replaced by MARK, left to right (the Go masking type)
+  -- masking(s) builds s with spans replaced by MARK, left to right (the Go masking type). The
+  -- pieces are merged as they come (a stack of ever shorter strings), because gopher-lua's
+  -- table.concat pushes every piece on its value stack, which overflows past a few thousand.
   local function masking(s)
     local m = { parts = {}, last = 0 }
+    local function add(piece)
+      local p = m.parts
+      p[#p + 1] = piece
+      while #p > 1 and #p[#p - 1] <= #p[#p] do
+        local top = table.remove(p)
+        p[#p] = p[#p] .. top
+      end
+    end
     function m.mask(from, to)
-      m.parts[#m.parts + 1] = sl(s, m.last, from) .. MARK
+      add(sl(s, m.last, from) .. MARK)
       m.last = to
     end
     function m.done()
       if m.last == 0 then return s end
-      m.parts[#m.parts + 1] = sl(s, m.last, #s)
+      add(sl(s, m.last, #s))
       return table.concat(m.parts)
     end
     return m
@@ -85,14 +95,9 @@ if S ~= nil then
       while j > 0 and isscheme(at(s, j - 1)) do j = j - 1 end
       while j < i and not isalpha(at(s, j)) do j = j + 1 end
       if j ~= i then
-        local stop = start
-        while stop < n and not isurlend(at(s, stop)) do stop = stop + 1 end
-        local auth_end = start
-        while auth_end < stop do
-          local c = at(s, auth_end)
-          if c == 47 or c == 63 or c == 35 then break end
-          auth_end = auth_end + 1
-        end
+        -- the URL ends at white space or a quote, its authority at / ? # (found, not walked)
+        local stop = (S.find(s, "[ \t\r\n\"'`<>]", start + 1) or (n + 1)) - 1
+        local auth_end = start + (S.find(sl(s, start, stop), "[/?#]") or (stop - start + 1)) - 1
         local from, to = password_span(s, start, auth_end, stop, is_http(sl(s, j, i)))
         if from >= 0 then m.mask(from, to) end
         pos = stop
@@ -207,8 +212,10 @@ if S ~= nil then
   local function mask_pairs(s)
     local m, j, n = masking(s), 0, #s
     while j < n do
-      local c = at(s, j)
-      if (c == 61 or c == 58) and j >= m.last then
+      local p = S.find(s, "[=:]", j + 1) -- the next separator; the Go code tests every byte
+      if p == nil then break end
+      j = p - 1
+      if j >= m.last then
         local kind = pair_key(s, j)
         if kind ~= 0 then
           local from, to = pair_value(s, j + 1, kind)
