@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,9 @@ func TestRedactionInArgoCD(t *testing.T) {
 	require.NoError(t, err)
 	var cases []struct{ In, Want string }
 	require.NoError(t, json.Unmarshal(b, &cases))
+	// and a long message with thousands of secrets (within Argo CD's 1 s limit, no stack overflow)
+	long := strings.Repeat("Error: connecting to postgres://app:pw@db:5432/app: password=x token: y a=b c:d\n", 2500)
+	cases = append(cases, struct{ In, Want string }{long, redact.Patterns(long)})
 	data := renderedData(t, healthcheck.FormatArgoCDConfigMap)
 	plain := overridesFrom(t, data)
 	for _, kind := range healthcheck.Kinds {
