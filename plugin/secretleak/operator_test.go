@@ -27,8 +27,8 @@ func gvrOf(kind string) schema.GroupVersionResource {
 }
 
 // failAs creates an Atlas object and writes the status the operator writes for a failure, with
-// message as the condition message (the operator copies atlas errors there verbatim), an
-// approval URL carrying the same text for AtlasMigration.
+// message as the condition message (the operator copies atlas errors there verbatim); for reason
+// ApprovalPending a pending status whose approval URL carries message as a token.
 func failAs(t testing.TB, ns, kind, name, reason, message string) *unstructured.Unstructured {
 	t.Helper()
 	ctx := context.Background()
@@ -46,13 +46,26 @@ func failAs(t testing.TB, ns, kind, name, reason, message string) *unstructured.
 	ri := dyn.Resource(gvrOf(kind)).Namespace(ns)
 	got, err := ri.Create(ctx, obj, metav1.CreateOptions{})
 	require.NoError(t, err)
+	planURL := "https://acme.atlasgo.cloud/plans/1?token=" + message
+	if reason == "ApprovalPending" {
+		message = "plan approval pending, review here: " + planURL
+	}
 	now := metav1.Now().UTC().Format(time.RFC3339)
 	cond := func(typ, status string) map[string]any {
 		return map[string]any{"type": typ, "status": status, "reason": reason, "message": message,
 			"observedGeneration": got.GetGeneration(), "lastTransitionTime": now}
 	}
+	pending, stalled := "False", "True"
+	if reason == "ApprovalPending" {
+		pending, stalled = "True", "False"
+	}
 	st := map[string]any{"observedGeneration": got.GetGeneration(), "failed": int64(3), "observed_hash": "h",
-		"conditions": []any{cond("Ready", "False"), cond("Reconciling", "False"), cond("Stalled", "True")}}
+		"conditions": []any{cond("Ready", "False"), cond("Reconciling", pending), cond("Stalled", stalled)}}
+	if reason == "ApprovalPending" && kind == atlas.KindAtlasMigration {
+		st["approvalUrl"] = planURL
+	} else if reason == "ApprovalPending" {
+		st["planURL"] = planURL
+	}
 	got.Object["status"] = st
 	got, err = ri.UpdateStatus(ctx, got, metav1.UpdateOptions{})
 	require.NoError(t, err)
@@ -87,6 +100,14 @@ func TestOperatorMessages(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+	// plans waiting for approval, their URLs carrying a token (status -o wide shows the URL)
+	approval := corpus("appr")
+	for i, sh := range approval[:3] {
+		failAs(t, ns, atlas.KindAtlasMigration, fmt.Sprintf("a-%d", i), "ApprovalPending", sh.secret)
+		failAs(t, ns, atlas.KindAtlasSchema, fmt.Sprintf("p-%d", i), "ApprovalPending", sh.secret)
+	}
+	failing := len(shapes)
+	shapes = append(shapes, approval[:3]...)
 	// argocd-cm with useOpenLibs: the scripts' own Lua redaction is what prints then
 	cm := filepath.Join(dir, "argocd-cm.yaml")
 	openLibs := run(context.Background(), "healthcheck", "generate")
@@ -118,7 +139,7 @@ func TestOperatorMessages(t *testing.T) {
 			noLeak(t, r, shapes, nil)
 		}
 	}
-	for i := range shapes {
+	for i := range failing {
 		for _, args := range [][]string{
 			{"wait", "-n", ns, fmt.Sprintf("atlasmigration/m-%d", i), "--timeout", "10s"},
 			{"wait", "-n", ns, fmt.Sprintf("atlasschema/s-%d", i), "--timeout", "0"},
@@ -131,6 +152,13 @@ func TestOperatorMessages(t *testing.T) {
 	r := run(ctx, "wait", "-n", ns, "--all", "--timeout", "10s")
 	ran(t, r, exitcode.Degraded)
 	noLeak(t, r, shapes, nil)
+	// waiting on a plan that waits for approval prints its URL even off a terminal
+	for _, ref := range []string{"atlasmigration/a-0", "atlasschema/p-1"} {
+		r := run(ctx, "wait", "-n", ns, ref, "--timeout", "2s")
+		ran(t, r, exitcode.Timeout)
+		require.Contains(t, r.stderr+r.stdout, "acme.atlasgo.cloud", "the approval URL is shown")
+		noLeak(t, r, shapes, nil)
+	}
 
 	// apply of the unchanged objects (same generation: the failed status stays) and --wait
 	for _, f := range objFiles[:4] {
