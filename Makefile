@@ -1,4 +1,5 @@
-# kubectl-atlas. `make demo` runs the main job end to end; `make test` runs every test.
+# kubectl-atlas. `make demo` runs the main job end to end; `make test` runs every test;
+# `make e2e` runs the user journeys against the real Atlas Operator.
 SHELL := /usr/bin/env bash
 GO ?= go
 PREFIX ?= /usr/local
@@ -12,7 +13,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install testbin test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install generate testbin operator atlas atlas-check e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -23,6 +24,9 @@ install: build ## kubectl-atlas and kubectl_complete-atlas into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/kubectl-atlas kubectl_complete-atlas $(DESTDIR)$(PREFIX)/bin/
 
+generate: ## the checked-in health.lua files of healthcheck/resource_customizations (go generate)
+	$(GO) generate ./healthcheck/
+
 # The test control plane: kube-apiserver and etcd built from the Go module proxy (hack/testbin).
 testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd
 $(TESTBIN)/kube-apiserver: hack/testbin/apiserver/go.mod
@@ -30,10 +34,38 @@ $(TESTBIN)/kube-apiserver: hack/testbin/apiserver/go.mod
 $(TESTBIN)/etcd: hack/testbin/etcd/go.mod
 	cd hack/testbin/etcd && $(GO) build -o $@ go.etcd.io/etcd/server/v3
 
+# The real Atlas Operator for `make e2e` and the demo, built from the Go module proxy (hack/operator).
+OPERATOR_VERSION := v0.7.37
+operator: $(BIN)/atlas-operator
+$(BIN)/atlas-operator: hack/operator/go.mod
+	cd hack/operator && $(GO) build -ldflags '-X main.version=$(OPERATOR_VERSION)' -o $(CURDIR)/$@ github.com/ariga/atlas-operator/cmd
+
+# The atlas CLI the operator runs: an official one on PATH as is, else the community edition built
+# from ATLAS_SRC (a github.com/ariga/atlas source tree; CI: the copy beside the repository) behind
+# our compatibility wrapper bin/atlas-compat/atlas (hack/atlascompat). See hack/atlas.sh.
+export ATLAS_SRC ?= $(CURDIR)/../shared/third_party/atlas-v1.2.3
+atlas:
+	@bash hack/atlas.sh >/dev/null
+atlas-check:
+	@bash hack/atlas.sh --check
+
+# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/), and
+# `make demo` with the real operator (hack/demo). Needs an atlas CLI or ATLAS_SRC (hack/atlas.sh
+# says how in one line otherwise) and Debian's postgresql and sqlite3 packages.
+# RECORD=1 also rewrites the recorded health fixtures in healthcheck/resource_customizations (then run
+# `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
+e2e: atlas-check testbin operator build
+	@atlas=$$(bash hack/atlas.sh) || exit 1; \
+	export E2E_ATLAS=$$atlas; rc=0; \
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) || rc=1; \
+	$(GO) test -tags e2e -count=1 -timeout 10m -run TestDemoRealOperator ./hack/demo/ || rc=1; \
+	exit $$rc
+
 test: testbin test-unit test-argocd test-tools ## every test: unit, control plane, krusty, Argo CD's VM, krew
 
 test-unit:
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/ ./hack/demo/
 	$(GO) test -p 2 -timeout 30m ./...
 
 # Argo CD's own Lua VM judges our health scripts; a separate module keeps its deps out of ours.
@@ -43,7 +75,7 @@ test-argocd:
 bench: build ## benchmarks: Go benchmarks and comparisons with kubectl, as ratios
 	@for s in hack/bench/*.sh; do [ -f "$$s" ] && bash "$$s" || exit 1; done
 
-demo: build testbin ## the main job end to end on a local control plane
+demo: build testbin ## the main job end to end: the real operator when an atlas CLI is available, else played
 	bash hack/demo.sh
 
 # krew's own validator, on a stand-in release (hack/tools has its own go.mod).
@@ -56,12 +88,20 @@ dist: ## release archives + dist/krew/atlas.yaml (VERSION=v1.2.3 sets the versio
 validate-krew: ## krew's validate-krew-manifest on dist/, install of every platform included
 	bash hack/validate-krew.sh
 
-fuzz: ## a short run of every fuzz target
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
+# Targets are listed from the source (func FuzzX in *_test.go), not with `go test -list`, which
+# would run each package's TestMain (some start a control plane). The first failure stops the run.
+FUZZTIME ?= 10s
+fuzz: ## a short run ($(FUZZTIME)) of every fuzz target
+	@set -eo pipefail; n=0; pkgs=$$($(GO) list -f '{{.ImportPath}}={{.Dir}}' ./...); \
+	for entry in $$pkgs; do \
+	  pkg=$${entry%%=*}; dir=$${entry#*=}; \
+	  for f in $$(cat /dev/null $$(ls $$dir/*_test.go 2>/dev/null) | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p'); do \
+	    echo "== $$pkg $$f"; n=$$((n+1)); \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
-	done
+	done; \
+	[ $$n -gt 0 ] || { echo "make fuzz: no fuzz targets found" >&2; exit 1; }; \
+	echo "make fuzz: $$n targets passed"
 
 clean:
 	rm -rf $(BIN) dist

@@ -12,7 +12,7 @@ import (
 
 // Every fixture in Argo CD's layout passes with the project's scripts in the project's VM.
 func TestFixtures(t *testing.T) {
-	files, err := FindTestFiles("testdata")
+	files, err := FindTestFiles(customizationsDir)
 	require.NoError(t, err)
 	require.Len(t, files, 2, "one health_test.yaml per kind")
 	r := &Runner{Evaluator: Default()}
@@ -40,7 +40,7 @@ func TestFixturesCoverOperatorReasons(t *testing.T) {
 		"PlanRejected", "CopyingDirState"}
 	var all strings.Builder
 	for _, kind := range Kinds {
-		matches, err := filepath.Glob(filepath.Join("testdata", "db.atlasgo.io", kind, "testdata", "*.yaml"))
+		matches, err := filepath.Glob(filepath.Join(customizationsDir, "db.atlasgo.io", kind, "testdata", "*.yaml"))
 		require.NoError(t, err)
 		for _, m := range matches {
 			b, err := os.ReadFile(m)
@@ -50,5 +50,20 @@ func TestFixturesCoverOperatorReasons(t *testing.T) {
 	}
 	for _, r := range reasons {
 		assert.Contains(t, all.String(), "reason: "+r+"\n", "no fixture with reason %s", r)
+	}
+}
+
+// The checked-in health.lua of each kind is what `healthcheck generate --format lua` prints, so
+// the folder can go upstream without running our tools.
+func TestCustomizationsUpToDate(t *testing.T) {
+	for _, kind := range Kinds {
+		path := filepath.Join(customizationsDir, "db.atlasgo.io", kind, "health.lua")
+		want, err := Render(GenerateOptions{Format: FormatLua, Kind: kind})
+		require.NoError(t, err)
+		got, err := os.ReadFile(path)
+		require.NoError(t, err, "regenerate it with `make generate` (go generate ./healthcheck/)")
+		assert.Equal(t, string(want), string(got),
+			"healthcheck/%s differs from `kubectl atlas healthcheck generate --format lua --kind %s`: "+
+				"regenerate it with `make generate` (go generate ./healthcheck/) and commit it", path, kind)
 	}
 }

@@ -131,17 +131,15 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	}
 	d, err := migdir.Read(path, migdir.Options{Format: g.Spec.Format})
 	if err != nil {
-		return nil, err
+		return nil, withFieldFix(err)
 	}
+	// Warnings and later errors name the directory as the user wrote it.
+	d.Path = g.Spec.Dir
 	for _, x := range d.Warnings {
 		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
 	}
-	diags := d.Destructive()
-	for _, x := range diags {
-		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
-	}
-	if len(diags) > 0 && g.Spec.DenyDestructive {
-		return nil, fmt.Errorf("%d destructive change(s) in %s and spec.denyDestructive is set. Review them; silence one intended change with `-- atlas:nolint %s` above its statement", len(diags), g.Spec.Dir, diags[0].Code)
+	if err := d.ReportDestructive(warn, g.Spec.DenyDestructive); err != nil {
+		return nil, withFieldFix(err)
 	}
 	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
 	if err != nil {
@@ -153,8 +151,6 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 			return nil, fmt.Errorf("spec.baseline: %s: %w", g.Spec.Dir, err)
 		}
 	}
-	// Error messages and the destructive check name the directory as the user wrote it.
-	d.Path = g.Spec.Dir
 	return opts, nil
 }
 

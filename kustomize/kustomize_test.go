@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 	"github.com/kubectl-atlas/kubectl-atlas/kustomize"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
@@ -299,7 +300,44 @@ func TestBadInputErrors(t *testing.T) {
 			},
 			spec:          "dir: migrations\n",
 			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "atlas.sum",
+			want:          "was edited since atlas.sum was written (atlas.sum line 2: checksum mismatch). If the change is intended, run `atlas migrate hash`; otherwise restore the file. Applied migrations must never be edited; commit atlas.sum with the migrations of spec.dir",
+		},
+		{
+			name: "missing atlas.sum",
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
+			},
+			spec:          "dir: migrations\n",
+			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+			want:          "migrations/atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory; commit atlas.sum with the migrations of spec.dir",
+		},
+		{
+			name: "another tool's directory",
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.up.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
+			},
+			spec: "dir: migrations\nformat: goose\n",
+			want: "(the directory looks like golang-migrate: set spec.format: golang-migrate)",
+		},
+		{
+			name: "no migration files",
+			setup: func(t *testing.T, dir string) {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "README.md"), []byte("x"), 0o644))
+			},
+			spec:          "dir: migrations\n",
+			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+			want:          "no migration files (*.sql) found (only README.md): point spec.dir at the folder holding the migrations, or set spec.format if they come from another tool",
+		},
+		{
+			name: "destructive change denied",
+			setup: func(t *testing.T, dir string) {
+				writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{"1_a.sql": "DROP TABLE a;\n"})
+			},
+			spec: "dir: migrations\ndenyDestructive: true\n",
+			want: "spec.denyDestructive is set: 1 destructive change(s) in migrations: review them; silence one intended change with `-- atlas:nolint DS102` above its statement",
 		},
 		{
 			name: "a file, not a directory",
@@ -341,8 +379,12 @@ func TestBadInputErrors(t *testing.T) {
 				t.Chdir(dir)
 				_, _, cmErr := runPlugin(t, tc.configmapArgs...)
 				require.Error(t, cmErr)
-				assert.Contains(t, stderr, cmErr.Error(), "the generator reports what configmap reports")
+				_, libErr := migdir.Read("migrations", migdir.Options{})
+				require.Error(t, libErr)
+				assert.Contains(t, stderr, libErr.Error(), "the generator reports the library's error")
+				assert.Contains(t, cmErr.Error(), libErr.Error(), "so does configmap, with its own fix")
 			}
+			assert.NotRegexp(t, `(^|\s)--[a-z]`, tc.want, "the generator's fixes name config fields, not CLI flags")
 		})
 	}
 }

@@ -36,7 +36,8 @@ A ConfigMap holds at most 1 MiB: past that the command fails and lists the large
 256 KiB client-side apply and Argo CD's default sync fail, so the ConfigMap carries
 argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
 
-Nothing is printed on stdout unless the whole directory is valid.
+Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
+reports them. Nothing is printed on stdout unless the whole directory is valid.
 
 Exit codes: 0 success, 1 invalid directory or other error, 2 usage error.`
 
@@ -134,11 +135,11 @@ func (o *ConfigMapOptions) Run() error {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	dir, err := migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash})
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	cm, notes, err := scaffold.MigrationsConfigMap(scaffold.ConfigMapOptions{Name: o.Name, Namespace: o.namespace, Dir: dir})
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	var out []byte
 	if o.Output == "json" {
@@ -151,6 +152,7 @@ func (o *ConfigMapOptions) Run() error {
 		return err
 	}
 	reportDir(o.ErrOut, dir)
+	_ = dir.ReportDestructive(o.ErrOut, false)
 	for _, n := range notes {
 		fmt.Fprintln(o.ErrOut, "note:", n)
 	}

@@ -138,12 +138,13 @@ func TestConfigMapBadInput(t *testing.T) {
 		{"positional argument", good, []string{"--dir", "DIR", "--name", "x", "extra"}, exitcode.Usage, "unknown command"},
 		{"missing directory", nil, []string{"--dir", "/nonexistent/migrations", "--name", "x"}, exitcode.Failure, "/nonexistent/migrations does not exist"},
 		{"not a directory", good, []string{"--dir", "DIR/1_a.sql", "--name", "x"}, exitcode.Failure, "1_a.sql is not a directory"},
-		{"empty directory", map[string]string{}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "no migration files (*.sql) found"},
-		{"missing atlas.sum", good, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "atlas.sum: not found"},
-		{"edited since atlas.sum", map[string]string{"1_a.sql": "CREATE TABLE a (id bigint);\n", "atlas.sum": sumOf(t, good)}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "1_a.sql: was edited since atlas.sum was written"},
+		{"empty directory", map[string]string{}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "no migration files (*.sql) found: point --dir at the folder holding the migrations, or pass --format if they come from another tool"},
+		{"another tool's directory", map[string]string{"1_a.up.sql": "SELECT 1;\n"}, []string{"--dir", "DIR", "--name", "x", "--format", "goose"}, exitcode.Failure, "(the directory looks like golang-migrate: pass --format golang-migrate)"},
+		{"missing atlas.sum", good, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output"},
+		{"edited since atlas.sum", map[string]string{"1_a.sql": "CREATE TABLE a (id bigint);\n", "atlas.sum": sumOf(t, good)}, []string{"--dir", "DIR", "--name", "x"}, exitcode.Failure, "Applied migrations must never be edited (--hash recomputes atlas.sum in the output, without touching the files on disk)"},
 		{"non-UTF-8", map[string]string{"1_a.sql": "SELECT '\xff';\n"}, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "1_a.sql: line 1: not valid UTF-8"},
 		{"invalid key", map[string]string{"1 a.sql": "SELECT 1;\n"}, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "file name is not a valid ConfigMap key"},
-		{"too large", big, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "past the 1 MiB a ConfigMap can hold. Largest files:"},
+		{"too large", big, []string{"--dir", "DIR", "--name", "x", "--hash"}, exitcode.Failure, "use a remote directory (kubectl atlas init --remote-dir)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,4 +162,13 @@ func TestConfigMapBadInput(t *testing.T) {
 			assert.Contains(t, errOut, tt.want)
 		})
 	}
+}
+
+// configmap reports destructive changes as init and the kustomize generator do, and still packs.
+func TestConfigMapWarnsDestructive(t *testing.T) {
+	out, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/atlas", "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.NotEmpty(t, out)
+	assert.Contains(t, errOut, "warning: "+migTestdata+"/atlas/20240103000000_drop_legacy.sql:4: DS102: drops table legacy and its data\n")
+	assert.Equal(t, 2, strings.Count(errOut, "warning: "))
 }

@@ -129,7 +129,7 @@ cases compare the unredacted text, as Argo CD does.
 Exit codes: 0 all passed, 3 a test case failed or a script failed, 1 bad input or API error,
 2 usage error.`,
 		Example: `  # The project's fixtures, or your own in Argo CD's layout
-  kubectl atlas healthcheck test -f healthcheck/testdata
+  kubectl atlas healthcheck test -f healthcheck/resource_customizations
 
   # Your argocd-cm's scripts against your test cases, in CI
   kubectl atlas healthcheck test --argocd-cm argocd-cm.yaml -f health/
@@ -148,6 +148,7 @@ Exit codes: 0 all passed, 3 a test case failed or a script failed, 1 bad input o
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "health_test.yaml, object file or directory (repeatable)")
 	cmd.Flags().StringVar(&o.ArgoCDCM, "argocd-cm", "", "Take the scripts from this argocd-cm (ConfigMap, kustomize patch or Helm values) instead of kubectl-atlas's")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Live objects of every namespace")
+	cmd.ValidArgsFunction = completeHealthcheckArgs(configFlags)
 	cmd.SetFlagErrorFunc(flagError)
 	return cmd
 }

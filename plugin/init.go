@@ -254,17 +254,13 @@ func (o *InitOptions) Run() error {
 	}
 	if dir != nil {
 		reportDir(o.ErrOut, dir)
-		diags := dir.Destructive()
-		for _, d := range diags {
-			fmt.Fprintf(o.ErrOut, "warning: %s\n", filepath.ToSlash(filepath.Join(dir.Path, d.File))+d.String()[len(d.File):])
-		}
-		if len(diags) > 0 && o.DenyDestructive {
-			return exitcode.Newf(exitcode.Failure, "%d destructive change(s) in %s and --deny-destructive is set: nothing written. Review them; silence one intended change with `-- atlas:nolint %s` above its statement", len(diags), dir.Path, diags[0].Code)
+		if err := dir.ReportDestructive(o.ErrOut, o.DenyDestructive); err != nil {
+			return withFlagFix(err)
 		}
 	}
 	res, err := scaffold.Build(*opts)
 	if err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintln(o.ErrOut, "note:", n)
@@ -304,7 +300,7 @@ func (o *InitOptions) Run() error {
 		out[i] = fsutil.File{Path: f.Path, Data: f.Data}
 	}
 	if err := fsutil.WriteFolder(o.OutDir, out, o.Force); err != nil {
-		return err
+		return withFlagFix(err)
 	}
 	o.summary(res, files)
 	return nil
@@ -348,7 +344,7 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 	switch {
 	case o.Dir != "":
 		if dir, err = migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash}); err != nil {
-			return nil, nil, err
+			return nil, nil, withFlagFix(err)
 		}
 		opts.Dir = dir
 		if o.Baseline != "" {

@@ -54,7 +54,7 @@ func TestInitFolder(t *testing.T) {
 	// Regenerating gives no diff (the demo password is kept), and refuses without --force.
 	_, stderr, code = runAtlas(t, args...)
 	assert.Equal(t, exitcode.Failure, code)
-	assert.Contains(t, stderr, "pass --force to overwrite")
+	assert.Contains(t, stderr, ": pass --force to overwrite, or choose another folder with --out")
 	assert.Equal(t, first, readTree(t, out))
 	_, stderr, code = runAtlas(t, append(args, "--force")...)
 	require.Equal(t, 0, code, stderr)
@@ -132,14 +132,14 @@ func TestInitBadInput(t *testing.T) {
 		{"bad secret ref", append([]string{"--name", "a", "--url-secret", "Bad:key"}, dirSrc...), exitcode.Usage, `--url-secret: secret name "Bad"`},
 		{"schema url not atlas", []string{"--name", "a", "--schema-url", "file://x"}, exitcode.Failure, "only atlas:// URLs"},
 		{"missing dir", []string{"--name", "a", "--dir", "/nonexistent"}, exitcode.Failure, "/nonexistent does not exist"},
-		{"down files in an atlas directory", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate"},
-		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/goose", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found"},
+		{"down files in an atlas directory", []string{"--name", "a", "--dir", migTestdata + "/golang-migrate", "--format", "atlas"}, exitcode.Failure, "a down migration in an atlas directory: atlas would run it as a migration, so move the down files out of the directory (the directory looks like golang-migrate: pass --format golang-migrate)"},
+		{"missing atlas.sum", []string{"--name", "a", "--dir", migTestdata + "/goose", "--format", "atlas"}, exitcode.Failure, "atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output"},
 		{"missing schema", []string{"--name", "a", "--schema", "/nonexistent.sql"}, exitcode.Failure, "schema file /nonexistent.sql does not exist"},
 		{"schema is a dir", []string{"--name", "a", "--schema", migTestdata}, exitcode.Failure, "is a directory: --schema takes one .sql or .hcl file"},
 		{"empty schema", []string{"--name", "a", "--schema", emptySchema}, exitcode.Failure, "is empty"},
 		{"non-UTF-8 schema", []string{"--name", "a", "--schema", latin1}, exitcode.Failure, "not valid UTF-8"},
 		{"schema extension", []string{"--name", "a", "--schema", "testdata/schema.sql.txt"}, exitcode.Failure, "must end in .sql or .hcl"},
-		{"destructive denied", append([]string{"--name", "a", "--deny-destructive"}, dirSrc...), exitcode.Failure, "2 destructive change(s)"},
+		{"destructive denied", append([]string{"--name", "a", "--deny-destructive"}, dirSrc...), exitcode.Failure, "--deny-destructive is set, nothing written: 2 destructive change(s) in " + migTestdata + "/atlas: review them; silence one intended change with `-- atlas:nolint DS103` above its statement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,4 +194,13 @@ func TestInitBaseline(t *testing.T) {
 	assert.Equal(t, exitcode.Failure, code)
 	assert.Contains(t, stderr, "--baseline: "+dir+": baseline version 3 (atlas version a3) is not a migration of the directory (the newest is b10)")
 	assert.Contains(t, stderr, "SELECT version FROM schema_migrations")
+}
+
+// The folder errors of fsutil, in init's words.
+func TestInitOutIsAFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "atlas")
+	require.NoError(t, os.WriteFile(out, []byte("mine"), 0o644))
+	_, stderr, code := runAtlas(t, "init", "--dir", migTestdata+"/atlas", "--name", "a", "--out", out)
+	assert.Equal(t, exitcode.Failure, code)
+	assert.Contains(t, stderr, out+" exists and is not a directory: choose another folder with --out")
 }

@@ -72,6 +72,7 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	configFlags.AddFlags(cmd.PersistentFlags())
+	registerNamespaceCompletion(cmd, configFlags)
 	cmd.SetFlagErrorFunc(flagError)
 
 	cmd.AddCommand(

@@ -104,6 +104,7 @@ func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericcliopt
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: '' (table), wide, json or yaml")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After listing, print every change as it happens")
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "Local migration directory: list its versions not yet applied")
+	cmd.ValidArgsFunction = completeStatusArgs(configFlags)
 	return cmd
 }
 

@@ -106,6 +106,7 @@ func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource in the namespace (of KIND, if given)")
 	cmd.Flags().StringVar(&o.For, "for", forHealthy, "Condition: healthy, applied=VERSION (AtlasMigration), or delete")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once, a negative value waits without limit")
+	cmd.ValidArgsFunction = completeWaitArgs(configFlags)
 	return cmd
 }
 

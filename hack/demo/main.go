@@ -3,14 +3,18 @@
 //	demo controlplane -kubeconfig FILE   start kube-apiserver + etcd with the Atlas Operator's CRDs
 //	                                     (internal/testenv), write an admin kubeconfig to FILE, and
 //	                                     run until SIGINT/SIGTERM, then stop them and remove FILE
+//	demo up -kubeconfig FILE -resource NS/NAME
+//	                                     the same control plane plus the real Atlas Operator
+//	                                     (bin/atlas-operator, running $E2E_ATLAS: internal/e2e),
+//	                                     ready for the Atlas resource NS/NAME
 //	demo operator -kubeconfig FILE -n NS NAME
 //	                                     play the Atlas Operator for AtlasMigration NAME: write its
 //	                                     status the way operator v0.7.37 does (first Reconciling,
 //	                                     then Applied at the target version) through the status
 //	                                     subresource
 //
-// The real operator cannot run here (no kubelet, and the atlas CLI it shells out to is not on the
-// module proxy), so the demo says plainly when this program stands in for it.
+// The real operator needs an atlas CLI; without one the demo plays the operator with `demo
+// operator` and says so plainly.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +34,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/e2e"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
 )
 
@@ -51,6 +57,12 @@ func run(args []string) error {
 			return err
 		}
 		return controlPlane(*kubeconfig)
+	case "up":
+		resource := fs.String("resource", "default/app", "the Atlas resource NS/NAME the operator will reconcile")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return up(*kubeconfig, *resource)
 	case "operator":
 		ns := fs.String("n", "default", "namespace")
 		delay := fs.Duration("delay", 2*time.Second, "time between the Reconciling and the Applied status")
@@ -77,19 +89,49 @@ func controlPlane(kubeconfig string) error {
 		return err
 	}
 	defer os.Remove(kubeconfig)
-	b, err := os.ReadFile(env.Kubeconfig)
-	if err == nil {
-		// Written under a temporary name and renamed: the script waits for the file to appear.
-		tmp := kubeconfig + ".tmp"
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, kubeconfig)
-		}
-	}
-	if err != nil {
+	if err := publish(env.Kubeconfig, kubeconfig); err != nil {
 		return errors.Join(err, env.Stop())
 	}
 	<-sig
 	return env.Stop()
+}
+
+// up runs the control plane and the real operator until SIGINT/SIGTERM.
+func up(kubeconfig, resource string) error {
+	ns, name, ok := strings.Cut(resource, "/")
+	if kubeconfig == "" || !ok {
+		return errors.New("-kubeconfig and -resource NS/NAME are required")
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	h, err := e2e.Start(context.Background(), e2e.Options{})
+	if err != nil {
+		return err
+	}
+	defer os.Remove(kubeconfig)
+	if err := h.PrepareHome(ns, name); err != nil {
+		return errors.Join(err, h.Stop())
+	}
+	fmt.Fprintf(os.Stderr, "Atlas Operator %s running %s (%s)\n", e2e.OperatorVersion, h.Atlas, h.AtlasVersion)
+	if err := publish(h.Env.Kubeconfig, kubeconfig); err != nil {
+		return errors.Join(err, h.Stop())
+	}
+	<-sig
+	return h.Stop()
+}
+
+// publish copies the admin kubeconfig to path under a temporary name and renames it: the script
+// waits for the file to appear.
+func publish(from, path string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func playOperator(kubeconfig, ns, name string, delay time.Duration) error {

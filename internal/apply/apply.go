@@ -200,7 +200,7 @@ type result struct {
 }
 
 // applyGroup applies every task: Namespaces, then CRDs (waiting until they are established),
-// then the rest concurrently. Lines are printed in the group's order. It returns the objects
+// then ConfigMaps and Secrets, then the rest, each stage concurrently. Lines are printed in the group's order. It returns the objects
 // whose health is not settled yet; a Degraded one is an error.
 func (r *runner) applyGroup(ctx context.Context, g *Group) ([]*Task, error) {
 	results := make([]result, len(g.Tasks))
@@ -230,6 +230,12 @@ func (r *runner) applyGroup(ctx context.Context, g *Group) ([]*Task, error) {
 			results[i].err = r.waitEstablished(ctx, t.Obj.GetName())
 		}
 	}
+	// ConfigMaps and Secrets before the rest: an operator that sees a custom resource before
+	// the ConfigMap it names fails it ("not found"), as the real Atlas Operator does.
+	isConfig := func(t *Task) bool {
+		return t.Obj.GroupVersionKind().Group == "" && (t.Obj.GetKind() == "ConfigMap" || t.Obj.GetKind() == "Secret")
+	}
+	stage(isConfig, r.opts.Concurrency)
 	stage(func(*Task) bool { return true }, r.opts.Concurrency)
 
 	var pending []*Task

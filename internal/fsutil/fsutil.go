@@ -31,8 +31,15 @@ func (e *ExistsError) Error() string {
 		more = fmt.Sprintf(" and %d more", len(shown)-5)
 		shown = shown[:5]
 	}
-	return fmt.Sprintf("%s already holds %s%s: pass --force to overwrite, or choose another folder with --out", e.Dir, strings.Join(shown, ", "), more)
+	return fmt.Sprintf("%s already holds %s%s", e.Dir, strings.Join(shown, ", "), more)
 }
+
+// NotDirError is a folder path that names something else than a folder.
+type NotDirError struct {
+	Dir string
+}
+
+func (e *NotDirError) Error() string { return e.Dir + " exists and is not a directory" }
 
 // WriteFolder writes files under dir. Every file is first written and synced in a staging
 // folder beside dir (same file system), then moved into place by rename:
@@ -40,7 +47,8 @@ func (e *ExistsError) Error() string {
 //   - otherwise each file is renamed over its target, and if one rename fails the files already
 //     moved are restored from backups, so dir is left as it was.
 //
-// Without force, any existing target file is an *ExistsError and nothing is written.
+// Without force, any existing target file is an *ExistsError and nothing is written; a dir that
+// is not a folder is a *NotDirError. The caller says how to overwrite or choose another folder.
 func WriteFolder(dir string, files []File, force bool) (err error) {
 	if len(files) == 0 {
 		return errors.New("nothing to write")
@@ -54,7 +62,7 @@ func WriteFolder(dir string, files []File, force bool) (err error) {
 	exists := statErr == nil
 	switch {
 	case exists && !st.IsDir():
-		return fmt.Errorf("%s exists and is not a directory: choose another folder with --out", dir)
+		return &NotDirError{Dir: dir}
 	case statErr != nil && !errors.Is(statErr, fs.ErrNotExist):
 		return statErr
 	}

@@ -54,7 +54,7 @@ func TestRefuseToClobber(t *testing.T) {
 	var ee *ExistsError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, []string{"a.yaml"}, ee.Files)
-	assert.Contains(t, err.Error(), "--force")
+	assert.Equal(t, dir+" already holds a.yaml", err.Error(), "the caller says how to overwrite")
 	assert.Equal(t, map[string]string{"a.yaml": "mine", "notes.txt": "keep"}, tree(t, dir), "nothing written")
 
 	require.NoError(t, WriteFolder(dir, files, true))
@@ -77,7 +77,9 @@ func TestBadTargets(t *testing.T) {
 	parent := t.TempDir()
 	file := filepath.Join(parent, "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
-	assert.ErrorContains(t, WriteFolder(file, files, true), "is not a directory")
+	var nd *NotDirError
+	require.ErrorAs(t, WriteFolder(file, files, true), &nd)
+	assert.Equal(t, file, nd.Dir)
 	assert.ErrorContains(t, WriteFolder(filepath.Join(parent, "x"), []File{{Path: "../evil", Data: nil}}, true), "outside")
 	assert.ErrorContains(t, WriteFolder(filepath.Join(parent, "x"), nil, true), "nothing to write")
 	dir := t.TempDir()

@@ -159,7 +159,7 @@ func emptyErrorFormat(fsys fs.FS, format string, ignored []string) error {
 	}[format]
 	err := emptyError(ignored)
 	if looks, _ := Detect(fsys); looks != format && looks != FormatAtlas {
-		return fmt.Errorf("no %s migration files (%s) found: the directory looks like %s; pass --format %s", format, want, looks, looks)
+		return &WrongFormatError{Err: fmt.Errorf("no %s migration files (%s) found", format, want), Looks: looks}
 	}
 	return fmt.Errorf("%s migration files (%s): %w", format, want, err)
 }

@@ -3,6 +3,8 @@ package migdir
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"path"
 	"regexp"
 	"strings"
 
@@ -54,7 +56,8 @@ var (
 func (d *Dir) Destructive() []Diagnostic {
 	var out []Diagnostic
 	for _, f := range d.Files {
-		if f.Name == SumFile {
+		// Every check needs a DROP: skip the statement split (the costly part) without one.
+		if f.Name == SumFile || !containsDrop(f.Data) {
 			continue
 		}
 		lf := migrate.NewLocalFile(f.Name, f.Data)
@@ -160,4 +163,40 @@ func stripStrings(s string) string {
 
 func unquote(s string) string {
 	return strings.NewReplacer("`", "", `"`, "", "[", "", "]", "").Replace(s)
+}
+
+// containsDrop reports whether b holds the word drop in any case, without copying b.
+func containsDrop(b []byte) bool {
+	for i := 0; i+4 <= len(b); i++ {
+		if b[i]|0x20 == 'd' && b[i+1]|0x20 == 'r' && b[i+2]|0x20 == 'o' && b[i+3]|0x20 == 'p' {
+			return true
+		}
+	}
+	return false
+}
+
+// DestructiveError is a directory with destructive changes, where the caller refuses them.
+type DestructiveError struct {
+	Dir         string // the directory as the user named it
+	Diagnostics []Diagnostic
+}
+
+func (e *DestructiveError) Error() string {
+	return fmt.Sprintf("%d destructive change(s) in %s: review them; silence one intended change with `-- atlas:nolint %s` above its statement",
+		len(e.Diagnostics), e.Dir, e.Diagnostics[0].Code)
+}
+
+// ReportDestructive is how every entry point reports destructive changes: one "warning:" line
+// per statement on w, files named below d.Path, then a *DestructiveError if deny is set and
+// there is any.
+func (d *Dir) ReportDestructive(w io.Writer, deny bool) error {
+	diags := d.Destructive()
+	for _, x := range diags {
+		x.File = path.Join(filepathToSlash(d.Path), x.File)
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+	if deny && len(diags) > 0 {
+		return &DestructiveError{Dir: d.Path, Diagnostics: diags}
+	}
+	return nil
 }

@@ -145,7 +145,8 @@ func ReadFS(fsys fs.FS, opts Options) (*Dir, error) {
 // explicitly, when it looks like another one.
 func withFormatHint(fsys fs.FS, format string, err error) error {
 	looks, derr := Detect(fsys)
-	if derr != nil || looks == format || strings.Contains(err.Error(), "looks like") || strings.Contains(err.Error(), "--format "+looks) {
+	var wf *WrongFormatError
+	if derr != nil || looks == format || errors.As(err, &wf) {
 		return err
 	}
 	if looks == FormatAtlas {
@@ -153,12 +154,7 @@ func withFormatHint(fsys fs.FS, format string, err error) error {
 			return err // nothing marks it as atlas either
 		}
 	}
-	hint := fmt.Sprintf(" (the directory looks like %s: pass --format %s)", looks, looks)
-	var pe *pathError
-	if errors.As(err, &pe) {
-		return &pathError{file: pe.file, msg: pe.msg + hint}
-	}
-	return fmt.Errorf("%w%s", err, hint)
+	return &WrongFormatError{Err: err, Looks: looks}
 }
 
 // pathError carries a file name relative to the directory, so Read can prefix the directory.
@@ -174,9 +170,8 @@ func fileErrorf(file, format string, args ...any) error {
 }
 
 func prefixPath(dir string, err error) error {
-	var pe *pathError
-	if errors.As(err, &pe) {
-		return &pathError{file: path.Join(filepathToSlash(dir), pe.file), msg: pe.msg}
+	if e, ok := withDir(dir, err); ok {
+		return e
 	}
 	return fmt.Errorf("%s: %w", dir, err)
 }
@@ -209,7 +204,8 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 			continue
 		}
 		if strings.HasSuffix(name, ".down.sql") {
-			return nil, fileErrorf(name, "a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate; otherwise move the down files out of the directory")
+			return nil, &WrongFormatError{Looks: FormatGolangMigrate,
+				Err: fileErrorf(name, "a down migration in an atlas directory: atlas would run it as a migration, so move the down files out of the directory")}
 		}
 		b, err := readFile(fsys, name)
 		if err != nil {
@@ -232,31 +228,19 @@ func readAtlas(fsys fs.FS, rehash bool) (*Dir, error) {
 		return d, d.appendSum(files)
 	}
 	if !hasSum {
-		return nil, fileErrorf(SumFile, "not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory, or pass --hash to compute it in the output")
+		return nil, &SumError{File: SumFile, Reason: SumMissing}
 	}
 	if err := validateSum(files, sum); err != nil {
 		if onlyLineEndings(files, sum) {
-			var pe *pathError
-			if errors.As(err, &pe) {
-				return nil, fileErrorf(pe.file, "only line endings changed (CRLF instead of LF, or a byte order mark): your checkout converts them, so the file no longer matches atlas.sum. Check the files out unchanged (`*.sql -text` and `atlas.sum -text` in .gitattributes, or git config core.autocrlf false) and check out again")
+			var se *SumError
+			if errors.As(err, &se) {
+				return nil, fileErrorf(se.File, "only line endings changed (CRLF instead of LF, or a byte order mark): your checkout converts them, so the file no longer matches atlas.sum. Check the files out unchanged (`*.sql -text` and `atlas.sum -text` in .gitattributes, or git config core.autocrlf false) and check out again")
 			}
 		}
 		return nil, err
 	}
 	d.Files = append(d.Files, File{Name: SumFile, Data: sum, Source: SumFile, src: sum})
 	return d, nil
-}
-
-func emptyError(ignored []string) error {
-	msg := "no migration files (*.sql) found"
-	if len(ignored) > 0 {
-		shown := ignored
-		if len(shown) > 5 {
-			shown = shown[:5]
-		}
-		msg += fmt.Sprintf(" (only %s)", strings.Join(shown, ", "))
-	}
-	return errors.New(msg + ": point --dir at the folder holding the migrations, or pass --format if they come from another tool")
 }
 
 // readFile reads one file and checks that it can be a ConfigMap entry.
@@ -352,22 +336,21 @@ func validateSum(files []migrate.File, sum []byte) error {
 	if err == nil {
 		return nil
 	}
-	const fix = "If the change is intended, run `atlas migrate hash` (or pass --hash); otherwise restore the file. Applied migrations must never be edited"
 	var ce *migrate.ChecksumError
 	switch {
 	case errors.As(err, &ce):
+		reason := SumFileEdited
 		switch ce.Reason {
 		case migrate.ReasonAdded:
-			return fileErrorf(ce.File, "was added since atlas.sum was written (atlas.sum does not list it: checksum mismatch). %s", fix)
+			reason = SumFileAdded
 		case migrate.ReasonRemoved:
-			return fileErrorf(ce.File, "was removed since atlas.sum was written (atlas.sum line %d lists it: checksum mismatch). %s", ce.Line, fix)
-		default:
-			return fileErrorf(ce.File, "was edited since atlas.sum was written (atlas.sum line %d: checksum mismatch). %s", ce.Line, fix)
+			reason = SumFileRemoved
 		}
+		return &SumError{File: ce.File, Reason: reason, Line: ce.Line}
 	case errors.Is(err, migrate.ErrChecksumFormat):
-		return fileErrorf(SumFile, "malformed: every line after the first must be `<file> h1:<hash>`. Recreate it with `atlas migrate hash` (or pass --hash)")
+		return &SumError{File: SumFile, Reason: SumMalformed}
 	case errors.Is(err, migrate.ErrChecksumMismatch):
-		return fileErrorf(SumFile, "line 1: the total hash does not match the file entries (checksum mismatch): atlas.sum was edited by hand or merged badly. Recreate it with `atlas migrate hash` (or pass --hash)")
+		return &SumError{File: SumFile, Reason: SumTotalMismatch}
 	}
 	return fileErrorf(SumFile, "%v", err)
 }
@@ -467,10 +450,7 @@ func (d *Dir) CheckSize() error {
 	for _, f := range files {
 		top = append(top, fmt.Sprintf("%s (%s)", f.Name, kib(len(f.Data))))
 	}
-	return fmt.Errorf("the migration directory is %s, past the 1 MiB a ConfigMap can hold. Largest files: %s. "+
-		"Remedies: squash applied migrations into a checkpoint file (`atlas migrate checkpoint`) and drop the files before it, "+
-		"move large data loads out of the migrations, or push the directory to Atlas Cloud and use a remote directory (init --remote-dir)",
-		kib(size), strings.Join(top, ", "))
+	return &TooLargeError{Size: size, Largest: top}
 }
 
 func kib(n int) string {

@@ -106,9 +106,9 @@ func TestReadBadInput(t *testing.T) {
 	}{
 		{name: "missing directory", path: "nope", want: []string{"nope does not exist"}},
 		{name: "not a directory", files: good, path: "1_a.sql", want: []string{"1_a.sql is not a directory", "pass the folder"}},
-		{name: "empty directory", files: map[string][]byte{}, want: []string{"no migration files (*.sql) found", "--format"}},
+		{name: "empty directory", files: map[string][]byte{}, want: []string{"no migration files (*.sql) found"}},
 		{name: "only other files", files: map[string][]byte{"README.md": []byte("x"), "sub": nil}, want: []string{"no migration files", "README.md", "sub/"}},
-		{name: "missing atlas.sum", files: good, want: []string{"atlas.sum: not found", "atlas migrate hash", "--hash"}},
+		{name: "missing atlas.sum", files: good, want: []string{"atlas.sum: not found", "atlas migrate hash"}},
 		{name: "edited file", files: edited, want: []string{"2_b.sql: was edited since atlas.sum was written", "line 3", "atlas migrate hash"}},
 		{name: "added file", files: added, want: []string{"3_c.sql: was added since atlas.sum was written", "atlas.sum does not list it"}},
 		{name: "removed file", files: removed, want: []string{"2_b.sql: was removed since atlas.sum was written", "line 3"}},
@@ -143,6 +143,7 @@ func TestReadBadInput(t *testing.T) {
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			assert.NotRegexp(t, `--[a-z]`, err.Error(), "a library error names no CLI flag: each entry point adds its own fix")
 			if tt.path == "" && tt.files != nil && len(tt.files) > 0 {
 				assert.Contains(t, err.Error(), dir, "the error names the directory")
 			}
@@ -168,9 +169,12 @@ func TestSize(t *testing.T) {
 	assert.Greater(t, d.Size(), MaxConfigMapBytes)
 	err = d.CheckSize()
 	require.Error(t, err)
-	for _, w := range []string{"past the 1 MiB a ConfigMap can hold", "Largest files: 1_a.sql (", "2_b.sql (", "atlas migrate checkpoint", "--remote-dir"} {
+	for _, w := range []string{"past the 1 MiB a ConfigMap can hold", "Largest files: 1_a.sql (", "2_b.sql (", "atlas migrate checkpoint", "remote directory"} {
 		assert.Contains(t, err.Error(), w)
 	}
+	var tl *TooLargeError
+	require.ErrorAs(t, err, &tl)
+	assert.Equal(t, d.Size(), tl.Size)
 	small, err := Read("testdata/atlas", Options{})
 	require.NoError(t, err)
 	assert.NoError(t, small.CheckSize())
@@ -283,4 +287,44 @@ func TestCustomDelimiterFallback(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, stmts, 1)
 	assert.Contains(t, stmts[0].Text, "SET NEW.y = 2; END")
+}
+
+// The errors whose fix depends on the entry point are typed, and keep their type and the
+// directory's path through Read.
+func TestTypedErrors(t *testing.T) {
+	good := map[string][]byte{"1_a.sql": []byte("CREATE TABLE a (id int);\n")}
+	dir := writeDir(t, good)
+	_, err := Read(dir, Options{})
+	var se *SumError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, SumMissing, se.Reason)
+	assert.Equal(t, filepath.ToSlash(filepath.Join(dir, SumFile)), se.File)
+
+	edited := withSum(t, good)
+	edited["1_a.sql"] = []byte("CREATE TABLE a (id bigint);\n")
+	_, err = Read(writeDir(t, edited), Options{})
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, SumFileEdited, se.Reason)
+	assert.Equal(t, 2, se.Line)
+
+	var ee *EmptyError
+	_, err = Read(writeDir(t, map[string][]byte{"README.md": []byte("x")}), Options{})
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, []string{"README.md"}, ee.Ignored)
+	_, err = Read(writeDir(t, map[string][]byte{"README.md": []byte("x")}), Options{Format: FormatGoose})
+	require.ErrorAs(t, err, &ee, "converted formats too")
+}
+
+// WithRemedy adds the caller's words, keeps the error's type, and adds nothing it was not given.
+func TestWithRemedy(t *testing.T) {
+	sum := &SumError{File: SumFile, Reason: SumMissing}
+	assert.Same(t, error(sum), WithRemedy(sum, Remedies{}))
+	err := WithRemedy(sum, Remedies{SumMissing: "%w; fix it"})
+	assert.Equal(t, sum.Error()+"; fix it", err.Error())
+	assert.ErrorIs(t, err, sum)
+
+	wrong := &WrongFormatError{Err: sum, Looks: FormatGoose}
+	err = WithRemedy(wrong, Remedies{SumMissing: "%w; fix it", WrongFormat: "%w (use %[2]s)"})
+	assert.Equal(t, sum.Error()+"; fix it (use goose)", err.Error(), "the inner error's remedy, then the format's")
+	assert.Equal(t, wrong.Error(), WithRemedy(wrong, Remedies{}).Error())
 }

@@ -96,7 +96,7 @@ func TestToolParseErrors(t *testing.T) {
 		{"liquibase runAlways", FormatLiquibase, "1_a.sql", "--liquibase formatted sql\n--changeset a:1 runAlways:true\nSELECT 1;\n", "1_a.sql:2: changeset a:1: runAlways/runOnChange"},
 		{"liquibase no header", FormatLiquibase, "1_a.sql", "--changeset a:1\nSELECT 1;\n", "1_a.sql:1: the first line of a Liquibase formatted SQL file"},
 		{"liquibase endDelimiter", FormatLiquibase, "1_a.sql", "--liquibase formatted sql\n--changeset a:1 endDelimiter:/\nSELECT 1\n/\n", "endDelimiter:/ is not converted"},
-		{"wrong format names the right one", FormatGoose, "1_a.up.sql", "SELECT 1;\n", "the directory looks like golang-migrate: pass --format golang-migrate"},
+		{"wrong format names the right one", FormatGoose, "1_a.up.sql", "SELECT 1;\n", "1_a.up.sql: no `-- +goose Up` section: not a goose SQL migration (the directory looks like golang-migrate)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestAtlasFormatSurprises(t *testing.T) {
 	}{
 		"crlf":     {withCRLF, "1_a.sql: only line endings changed (CRLF instead of LF, or a byte order mark): your checkout converts them"},
 		"bom":      {withBOM, "2_b.sql: only line endings changed"},
-		"down":     {down, "1_a.down.sql: a down migration in an atlas directory: atlas would run it as a migration. If the directory is golang-migrate's, pass --format golang-migrate"},
+		"down":     {down, "1_a.down.sql: a down migration in an atlas directory: atlas would run it as a migration, so move the down files out of the directory (the directory looks like golang-migrate)"},
 		"template": {tmpl, "1_a.sql: line 1: uses a template ({{ ... }}): templates are not supported by the operator's ConfigMap directories"},
 	} {
 		t.Run(name, func(t *testing.T) {

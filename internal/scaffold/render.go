@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -131,12 +132,15 @@ type ArgoCDOptions struct {
 	Project string
 }
 
+// ErrNoRepoURL is an Application asked for without the repository Argo CD syncs from.
+var ErrNoRepoURL = errors.New("an Argo CD Application needs a repository URL")
+
 // ArgoCDApplication builds an Argo CD Application that syncs the folder automatically, with
 // prune, self-heal and retry with backoff (as the operator's and Argo CD's guides do), and
 // server-side apply so large migration ConfigMaps and the operator's CRD-backed objects apply.
 func ArgoCDApplication(o ArgoCDOptions) (*unstructured.Unstructured, error) {
 	if o.RepoURL == "" {
-		return nil, fmt.Errorf("an Argo CD Application needs a repository URL (--repo-url)")
+		return nil, ErrNoRepoURL
 	}
 	if o.Name == "" {
 		return nil, fmt.Errorf("an Argo CD Application needs a name")

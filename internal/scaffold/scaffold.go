@@ -81,9 +81,6 @@ func ParseSecretRef(s, defaultKey string) (SecretRef, error) {
 	return SecretRef{Name: name, Key: key}, nil
 }
 
-// String is NAME:KEY.
-func (r SecretRef) String() string { return r.Name + ":" + r.Key }
-
 // SchemaFile is a desired-state schema file (declarative flow).
 type SchemaFile struct {
 	// FileName is the base name, ending in .sql or .hcl; it picks spec.schema.sql or .hcl and is

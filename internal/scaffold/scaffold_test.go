@@ -66,7 +66,7 @@ func TestParseSecretRef(t *testing.T) {
 	assert.Equal(t, SecretRef{Name: "db-creds", Key: "url"}, r)
 	r, err = ParseSecretRef("db-creds:dsn", "url")
 	require.NoError(t, err)
-	assert.Equal(t, "db-creds:dsn", r.String())
+	assert.Equal(t, SecretRef{Name: "db-creds", Key: "dsn"}, r)
 	_, err = ParseSecretRef("Bad_Name", "url")
 	assert.ErrorContains(t, err, `secret name "Bad_Name"`)
 	_, err = ParseSecretRef("ok:bad key", "url")
@@ -226,7 +226,7 @@ func TestFolderLayout(t *testing.T) {
 	_, err := Folder(FolderOptions{Objects: nil, Application: mustApp(t), HealthPatch: nil})
 	assert.ErrorContains(t, err, "health-check patch is empty")
 	_, err = ArgoCDApplication(ArgoCDOptions{Name: "a"})
-	assert.ErrorContains(t, err, "--repo-url")
+	assert.ErrorIs(t, err, ErrNoRepoURL)
 }
 
 func mustAtoi(t *testing.T, s string) int {

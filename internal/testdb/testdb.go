@@ -411,3 +411,34 @@ func randomPassword() string {
 	_, _ = rand.Read(b)
 	return "pw-" + hex.EncodeToString(b)
 }
+
+// SQLite is a database file queried with Debian's sqlite3 command-line client (package
+// sqlite3), so tests need no cgo driver. The file need not exist yet.
+type SQLite struct{ Path string }
+
+// URL is the atlas/operator URL of the file (sqlite:///abs/path).
+func (s SQLite) URL() string { return "sqlite://" + s.Path }
+
+// Query runs SQL and returns the rows, tab-separated, one per line.
+func (s SQLite) Query(ctx context.Context, sql string) (string, error) {
+	bin, err := look("sqlite3", "sqlite3")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-batch", "-bail", "-noheader", "-separator", "\t", s.Path, sql)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("sqlite3 %s %q: %w: %s", s.Path, sql, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimRight(stdout.String(), "\n"), nil
+}
+
+// Tables lists the tables of the file, sorted, without SQLite's own (sqlite_*).
+func (s SQLite) Tables(ctx context.Context) ([]string, error) {
+	out, err := s.Query(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1")
+	if err != nil || out == "" {
+		return nil, err
+	}
+	return strings.Split(out, "\n"), nil
+}

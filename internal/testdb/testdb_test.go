@@ -31,3 +31,18 @@ func TestServers(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLite creates a table in a new file and reads it back with the sqlite3 client.
+func TestSQLite(t *testing.T) {
+	ctx := context.Background()
+	db := SQLite{Path: t.TempDir() + "/app.db"}
+	require.Equal(t, "sqlite://"+db.Path, db.URL())
+	_, err := db.Query(ctx, "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (7)")
+	require.NoError(t, err)
+	tables, err := db.Tables(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"users"}, tables)
+	out, err := db.Query(ctx, "SELECT id FROM users")
+	require.NoError(t, err)
+	require.Equal(t, "7", out)
+}
