@@ -2,11 +2,16 @@
 // (gopher-lua, same libraries with and without useOpenLibs, same conversion of the object, same
 // `obj` and `actionParams` globals, same 1 s limit, same rules for the returned table, same
 // deletion pre-check as gitops-engine's GetResourceHealth), but fast: a script is compiled once
-// and VM states are pooled, where Argo CD parses the script and builds a fresh VM on every call.
+// and, without open libs, VM states are pooled, where Argo CD parses the script and builds a
+// fresh VM on every call.
 //
-// Reusing a state must not let one evaluation see another's leftovers, so a state's globals,
-// library tables, registry and string metatable are snapshotted after set-up and restored after
-// every evaluation; a state whose evaluation failed is thrown away.
+// Reusing a state must not let one evaluation see another's leftovers. Without open libs a
+// script can reach only the globals, the library tables (and the registry through them), the
+// environments of Lua functions and, through setmetatable, the metatables of tables and of
+// every basic type: all of that is snapshotted after set-up and restored after every
+// evaluation, and a state whose evaluation failed is thrown away. With open libs the debug, io
+// and os libraries reach far more (upvalues, locals, userdata, default files), so every such
+// evaluation gets a fresh state, as in Argo CD.
 package lua
 
 import (
@@ -114,6 +119,14 @@ func PendingDeletion(obj *unstructured.Unstructured) bool {
 
 // Health runs the script on obj like Argo CD's ExecuteHealthLua (no deletion pre-check).
 func (s *Script) Health(obj *unstructured.Unstructured) (Health, error) {
+	if s.useOpenLibs {
+		st, err := newState(true)
+		if err != nil {
+			return Health{}, err
+		}
+		defer st.L.Close()
+		return st.run(s.proto, obj.Object)
+	}
 	st, err := s.get()
 	if err != nil {
 		return Health{}, err
@@ -133,7 +146,12 @@ func (s *Script) get() (*state, error) {
 	if st, ok := s.pool.Get().(*state); ok {
 		return st, nil
 	}
-	return newState(s.useOpenLibs)
+	st, err := newState(false)
+	if err != nil {
+		return nil, err
+	}
+	st.snapshot()
+	return st, nil
 }
 
 // state is one prepared gopher-lua VM plus what is needed to restore it.
@@ -141,6 +159,20 @@ type state struct {
 	L     *glua.LState
 	env   *glua.LTable
 	snaps []tableSnap
+	// the metatables of the basic types (setmetatable(1, mt) sets the one of every number)
+	typeMetas []typeMeta
+	// the environments of the Lua functions in the snapshotted tables (setfenv(f, t))
+	fnEnvs []fnEnv
+}
+
+type typeMeta struct {
+	sample glua.LValue
+	meta   glua.LValue
+}
+
+type fnEnv struct {
+	fn  *glua.LFunction
+	env *glua.LTable
 }
 
 type tableSnap struct {
@@ -171,14 +203,18 @@ func newState(useOpenLibs bool) (*state, error) {
 		}
 	}
 	L.PreloadModule(glua.OsLibName, safeOsLoader)
-	st := &state{L: L, env: L.Env}
-	st.snapshot()
-	return st, nil
+	return &state{L: L, env: L.Env}, nil
 }
 
 // snapshot records every table reachable from the globals, the registry and the string
-// metatable (three levels deep: modules, package.loaded/preload and their entries).
+// metatable (three levels deep: modules, package.loaded/preload and their entries), the
+// metatables of the basic types and the environments of the Lua functions found.
 func (st *state) snapshot() {
+	L := st.L
+	for _, v := range []glua.LValue{glua.LNil, glua.LTrue, glua.LNumber(0), glua.LString(""),
+		L.NewFunction(func(*glua.LState) int { return 0 }), L, glua.LChannel(nil)} {
+		st.typeMetas = append(st.typeMetas, typeMeta{sample: v, meta: L.GetMetatable(v)})
+	}
 	seen := map[*glua.LTable]bool{}
 	var walk func(t *glua.LTable, depth int)
 	walk = func(t *glua.LTable, depth int) {
@@ -192,8 +228,13 @@ func (st *state) snapshot() {
 			sn.keys = append(sn.keys, k)
 			sn.vals = append(sn.vals, v)
 			sn.set[k] = struct{}{}
-			if c, ok := v.(*glua.LTable); ok {
+			switch c := v.(type) {
+			case *glua.LTable:
 				children = append(children, c)
+			case *glua.LFunction:
+				if !c.IsG {
+					st.fnEnvs = append(st.fnEnvs, fnEnv{fn: c, env: c.Env})
+				}
 			}
 		})
 		st.snaps = append(st.snaps, sn)
@@ -234,6 +275,12 @@ func (st *state) reset() {
 			sn.t.RawSet(k, sn.vals[j])
 		}
 		sn.t.Metatable = sn.meta
+	}
+	for _, tm := range st.typeMetas {
+		L.SetMetatable(tm.sample, tm.meta)
+	}
+	for _, fe := range st.fnEnvs {
+		fe.fn.Env = fe.env
 	}
 }
 

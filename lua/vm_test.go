@@ -1,6 +1,8 @@
 package lua
 
 import (
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -106,6 +108,38 @@ return {status = "Healthy", message = seen}`, false)
 	}
 }
 
+// testdata/hostile/*.lua try to leave state behind for their next evaluation; each reports in
+// its message what it found of an earlier run. Argo CD runs every evaluation in a fresh VM, so
+// every run must report the same as the first. healthcheck/argocdtest runs them in Argo CD too.
+func hostileScripts(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/hostile/*.lua")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		out[filepath.Base(f)] = string(b)
+	}
+	return out
+}
+
+func TestPooledStateIsolationHostile(t *testing.T) {
+	for name, script := range hostileScripts(t) {
+		for _, openLibs := range []bool{false, true} {
+			s, err := Compile(script, openLibs)
+			require.NoError(t, err)
+			first, err1 := s.Health(widget())
+			for i := 0; i < 3; i++ {
+				got, err := s.Health(widget())
+				assert.Equal(t, err1 == nil, err == nil, "%s (open libs %v) run %d: %v", name, openLibs, i, err)
+				assert.Equal(t, first, got, "%s (open libs %v) run %d", name, openLibs, i)
+			}
+		}
+	}
+}
+
 func TestConcurrent(t *testing.T) {
 	s, err := Compile(`x = obj.metadata.name return {status = "Healthy", message = x}`, false)
 	require.NoError(t, err)
@@ -123,4 +157,21 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// The pooled path (no open libs) against a fresh state per evaluation (open libs, as Argo CD
+// does for every evaluation): the cost of isolation with open libs.
+func BenchmarkHealthPooled(b *testing.B)   { benchHealth(b, false) }
+func BenchmarkHealthOpenLibs(b *testing.B) { benchHealth(b, true) }
+
+func benchHealth(b *testing.B, openLibs bool) {
+	s, err := Compile(`return {status = "Healthy", message = "gen " .. obj.metadata.generation}`, openLibs)
+	require.NoError(b, err)
+	obj := widget()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Health(obj); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -3,8 +3,11 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -125,9 +128,13 @@ func (o *ApplyOptions) Validate() error {
 func (o *ApplyOptions) Complete() error {
 	var err error
 	if o.Kustomization != "" {
+		registerKustomizationURLs(o.Kustomization)
 		o.objs, err = apply.LoadKustomization(o.Kustomization)
 	} else {
 		o.objs, err = apply.LoadFiles(o.Files, o.In)
+	}
+	for _, obj := range o.objs {
+		registerObjectSecrets(obj.Obj.Object)
 	}
 	if err != nil {
 		return exitcode.New(exitcode.Failure, err)
@@ -172,4 +179,32 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	_, err = fmt.Fprintf(o.Out, "%s %d object(s) in %d wave(s); waited for %d to become healthy; %s\n",
 		what, sum.Applied, sum.Groups, sum.Waited, sum.Took.Round(time.Millisecond))
 	return err
+}
+
+// registerKustomizationURLs tells the redactor the credentials in the URLs of the kustomization
+// files below dir (remote bases: https://TOKEN@github.com/...), which kustomize's errors quote.
+func registerKustomizationURLs(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		switch d.Name() {
+		case "kustomization.yaml", "kustomization.yml", "Kustomization":
+			if b, err := os.ReadFile(p); err == nil {
+				registerURLs(urlsIn(string(b))...)
+			}
+		}
+		return nil
+	})
+}
+
+// urlsIn finds the scheme://...@... words of a text.
+func urlsIn(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == '"' || r == '\'' }) {
+		if strings.Contains(w, "://") && strings.Contains(w, "@") {
+			out = append(out, w)
+		}
+	}
+	return out
 }

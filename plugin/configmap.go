@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
@@ -155,6 +156,6 @@ func (o *ConfigMapOptions) Run() error {
 	for _, n := range notes {
 		fmt.Fprintln(o.ErrOut, "note:", n)
 	}
-	_, err = o.Out.Write(out)
+	_, err = redact.Payload(o.Out).Write(out) // the manifest, byte for byte
 	return err
 }

@@ -84,7 +84,7 @@ func (o *HealthcheckGenerateOptions) Run() error {
 	if err != nil {
 		return exitcode.UsageErrorf("%v", err)
 	}
-	_, err = o.Out.Write(b)
+	_, err = redact.Payload(o.Out).Write(b) // the scripts, byte for byte
 	return err
 }
 
@@ -123,8 +123,8 @@ kustomize patch of it or argo-cd Helm values; split keys or the resource.customi
 group/kind, wildcards, useOpenLibs honoured), so every custom health check can be tested in CI.
 
 A script that fails (runtime error, the 1 s limit, a forbidden library) gives Unknown with the
-error, as in Argo CD. Messages are printed with passwords in URLs redacted; test cases compare
-the unredacted text, as Argo CD does.
+error, as in Argo CD. Messages are printed with credentials redacted (docs/redaction.md); test
+cases compare the unredacted text, as Argo CD does.
 
 Exit codes: 0 all passed, 3 a test case failed or a script failed, 1 bad input or API error,
 2 usage error.`,
@@ -247,6 +247,11 @@ func (o *HealthcheckTestOptions) runFile(path string) ([]healthcheck.Case, error
 	if healthcheck.IsTestFile(b) {
 		return o.runner.TestFile(path)
 	}
+	if objs, err := healthcheck.DecodeObjects(b); err == nil {
+		for _, obj := range objs {
+			registerObjectSecrets(obj.Object)
+		}
+	}
 	return o.runner.ObjectFile(path)
 }
 
@@ -279,6 +284,7 @@ func (o *HealthcheckTestOptions) runLive() ([]healthcheck.Case, error) {
 		if !ok {
 			continue
 		}
+		registerObjectSecrets(u.Object)
 		out = append(out, o.runner.Object("cluster", u))
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
@@ -180,6 +182,7 @@ func (o *InitOptions) Complete(cmd *cobra.Command) error {
 	if o.Path == "" {
 		o.Path = filepath.ToSlash(filepath.Clean(o.OutDir))
 	}
+	registerURLs(o.URL, o.DevURL, o.SchemaURL, o.RepoURL)
 	return nil
 }
 
@@ -267,13 +270,18 @@ func (o *InitOptions) Run() error {
 		if err != nil {
 			return err
 		}
-		_, err = o.Out.Write(b)
+		// the manifests, byte for byte: an inline --url and the demo password are what was asked for
+		_, err = redact.Payload(o.Out).Write(b)
 		return err
 	}
 	folder := scaffold.FolderOptions{Namespace: o.namespace, Objects: res.Objects}
 	if o.ArgoCDApp {
 		dest := o.namespace
-		app, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: o.Name, RepoURL: o.RepoURL, Revision: o.Revision, Path: o.Path, DestNamespace: dest})
+		repo, hadCreds := withoutCredentials(o.RepoURL)
+		if hadCreds {
+			fmt.Fprintln(o.ErrOut, "note: --repo-url carries credentials: they are left out of the Application (it is committed to Git); give Argo CD the repository's credentials as a repository Secret (argocd repo add "+repo+" ...)")
+		}
+		app, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: o.Name, RepoURL: repo, Revision: o.Revision, Path: o.Path, DestNamespace: dest})
 		if err != nil {
 			return err
 		}
@@ -412,7 +420,8 @@ func (o *InitOptions) summary(res *scaffold.Result, files []scaffold.File) {
 	fmt.Fprintln(o.Out, "\nNext:")
 	fmt.Fprintf(o.Out, "  kubectl kustomize %s                 # review\n", out)
 	if o.ArgoCDApp {
-		fmt.Fprintf(o.Out, "  git add %s && git commit && git push   # Argo CD syncs from %s\n", out, o.RepoURL)
+		repo, _ := withoutCredentials(o.RepoURL)
+		fmt.Fprintf(o.Out, "  git add %s && git commit && git push   # Argo CD syncs from %s\n", out, repo)
 		fmt.Fprintf(o.Out, "  kubectl apply -f %s/%s   # once; add %s/%s to Argo CD's kustomization as a component\n", out, scaffold.ArgoCDAppFile, out, scaffold.ArgoCDDir)
 	} else {
 		fmt.Fprintf(o.Out, "  kubectl apply --server-side -k %s   # or commit it for Argo CD\n", out)
@@ -427,4 +436,35 @@ func atlasIndex(res *scaffold.Result) int {
 		}
 	}
 	return 0
+}
+
+// withoutCredentials drops the userinfo of an http(s) or ssh URL and the query parameters that
+// name a secret (token=...): Argo CD matches a repository Secret's credentials to the URL
+// without them. scp-like git@host:path URLs and ssh://git@host user names are kept.
+func withoutCredentials(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return raw, false
+	}
+	changed := false
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword || u.Scheme != "ssh" {
+			u.User, changed = nil, true
+		}
+	}
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			if redact.SecretKey(k) {
+				q.Del(k)
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if !changed {
+		return raw, false
+	}
+	return u.String(), true
 }

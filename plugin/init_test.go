@@ -156,6 +156,25 @@ func TestInitBadInput(t *testing.T) {
 	}
 }
 
+func TestWithoutCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		changed  bool
+	}{
+		{"https://github.com/acme/deploy.git", "https://github.com/acme/deploy.git", false},
+		{"https://bob:TOKEN@github.com/acme/deploy.git", "https://github.com/acme/deploy.git", true},
+		{"https://TOKEN@github.com/acme/deploy.git", "https://github.com/acme/deploy.git", true},
+		{"https://git.example.com/deploy.git?token=abc&ref=x", "https://git.example.com/deploy.git?ref=x", true},
+		{"ssh://git@github.com/acme/deploy.git", "ssh://git@github.com/acme/deploy.git", false},
+		{"ssh://git:pw@github.com/acme/deploy.git", "ssh://github.com/acme/deploy.git", true},
+		{"git@github.com:acme/deploy.git", "git@github.com:acme/deploy.git", false},
+	} {
+		got, changed := withoutCredentials(tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.Equal(t, tc.changed, changed, tc.in)
+	}
+}
+
 // TestInitBaseline: --baseline takes the source tool's version, maps it to the converted
 // file's and sets spec.baseline; a version the directory does not hold is an error.
 func TestInitBaseline(t *testing.T) {

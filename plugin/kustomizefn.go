@@ -5,8 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 	"github.com/kubectl-atlas/kubectl-atlas/kustomize"
 )
@@ -60,7 +62,7 @@ const kustomizeFnExample = `  # generator.yaml, listed under 'generators:' in ku
 func NewCmdKustomizeFn(streams genericiooptions.IOStreams) *cobra.Command {
 	// "" resolves the config's paths against the working directory, which kustomize sets to the
 	// kustomization directory: errors then name paths exactly as the user wrote them.
-	cmd := command.Build(kustomize.Processor("", streams.ErrOut), command.StandaloneEnabled, true)
+	cmd := command.Build(registeringSecrets(kustomize.Processor("", streams.ErrOut)), command.StandaloneEnabled, true)
 	cmd.Use = "kustomize-fn [CONFIG.yaml]"
 	cmd.Short = "The kustomize generator (KRM exec function): migration directory or schema file -> ConfigMap + Atlas resource"
 	cmd.Long = kustomizeFnLong
@@ -74,13 +76,38 @@ func NewCmdKustomizeFn(streams genericiooptions.IOStreams) *cobra.Command {
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if printConfig {
-			_, err := streams.Out.Write(scaffold.NameReferenceConfig())
+			_, err := redact.Payload(streams.Out).Write(scaffold.NameReferenceConfig())
 			return err
 		}
+		// The ResourceList is kustomize's input for the build: byte for byte (spec.url is
+		// the user's). Errors and warnings go to stderr, redacted.
+		c.SetOut(redact.Payload(streams.Out))
+		defer c.SetOut(streams.Out)
 		if err := run(c, args); err != nil {
 			return fmt.Errorf("kustomize-fn: %w", err)
 		}
 		return nil
 	}
 	return cmd
+}
+
+// registeringSecrets tells the redactor the secrets of the function config (spec.url,
+// spec.devURL) and of the Secrets among the input items before p runs, so no error or warning
+// can show them.
+func registeringSecrets(p framework.ResourceListProcessor) framework.ResourceListProcessor {
+	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		if rl.FunctionConfig != nil {
+			if m, err := rl.FunctionConfig.Map(); err == nil {
+				registerObjectSecrets(m)
+			}
+		}
+		for _, it := range rl.Items {
+			if it.GetKind() == "Secret" {
+				if m, err := it.Map(); err == nil {
+					registerObjectSecrets(m)
+				}
+			}
+		}
+		return p.Process(rl)
+	})
 }

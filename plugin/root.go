@@ -6,9 +6,14 @@
 package plugin
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 )
 
 const rootLong = `kubectl atlas: GitOps for database schemas with the Atlas Operator and Argo CD.
@@ -25,9 +30,32 @@ Exit codes:
   4    timed out
   130  interrupted (Ctrl-C)`
 
+// Main runs kubectl-atlas with args as the binary does and prints the error, if any, on stderr.
+// Every byte goes through the redactor (see NewCmdAtlas). It returns the error for the exit code.
+func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) error {
+	streams = redactStreams(streams)
+	// client-go logs (warnings, retries) through klog, which writes to the process's stderr
+	// itself: route them through the redactor too (cluster.New silences them later)
+	errOut := streams.ErrOut
+	klog.SetLogger(funcr.New(func(prefix, args string) { fmt.Fprintln(errOut, prefix, args) }, funcr.Options{}))
+	cmd := NewCmdAtlas(streams)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(streams.ErrOut, "error:", err)
+	}
+	flushStreams(streams)
+	return err
+}
+
 // NewCmdAtlas returns the root command. configFlags are the standard kubectl connection flags
 // (--kubeconfig, --context, -n, ...), shared by every verb.
+//
+// The streams are wrapped in the redactor here, once, so no verb can print a credential by
+// forgetting to redact (internal/redact); every verb's output is flushed when it returns. Only
+// the manifests a verb exists to emit bypass it, through redact.Payload.
 func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
+	streams = redactStreams(streams)
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
@@ -57,5 +85,6 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 		NewCmdApply(streams, configFlags),
 		NewCmdKustomizeFn(streams),
 	)
+	guardRun(cmd, streams, configFlags)
 	return cmd
 }

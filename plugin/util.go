@@ -1,10 +1,58 @@
 package plugin
 
 import (
+	"encoding/base64"
+	"strings"
+
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
+
+// redactStreams wraps stdout and stderr in the redactor (a wrapped stream is kept as is).
+func redactStreams(s genericiooptions.IOStreams) genericiooptions.IOStreams {
+	if s.Out != nil {
+		s.Out = redact.NewWriter(s.Out)
+	}
+	if s.ErrOut != nil {
+		s.ErrOut = redact.NewWriter(s.ErrOut)
+	}
+	return s
+}
+
+func flushStreams(s genericiooptions.IOStreams) {
+	for _, w := range []any{s.Out, s.ErrOut} {
+		if rw, ok := w.(*redact.Writer); ok {
+			_ = rw.Flush()
+		}
+	}
+}
+
+// guardRun makes every command of the tree register the secrets of kubectl's connection flags
+// (--token, --password, a password in --server) before it runs, and flush the redacting streams
+// when it returns, so a last line without newline is not held back.
+func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			defer flushStreams(streams)
+			for _, s := range []*string{flags.BearerToken, flags.Password} {
+				if s != nil {
+					redact.Add(*s)
+				}
+			}
+			if flags.APIServer != nil {
+				registerURLs(*flags.APIServer)
+			}
+			return run(c, args)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		guardRun(sub, streams, flags)
+	}
+}
 
 // flagError marks flag parse errors as usage errors (exit 2), with a pointer to --help.
 func flagError(cmd *cobra.Command, err error) error {
@@ -18,5 +66,65 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 			return flagError(cmd, err)
 		}
 		return nil
+	}
+}
+
+// registerObjectSecrets tells the redactor the secrets an object carries, so they are masked
+// wherever they show up (an API server's validation error can quote a value): a Secret's data
+// and stringData, and in any object the URLs and passwords under spec (url, devURL,
+// credentials.password of the Atlas kinds, and the like).
+func registerObjectSecrets(obj map[string]any) {
+	if obj == nil {
+		return
+	}
+	if obj["kind"] == "Secret" {
+		vals := map[string]string{}
+		if data, ok := obj["data"].(map[string]any); ok {
+			for k, v := range data {
+				if s, ok := v.(string); ok {
+					if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+						vals[k] = string(b)
+					}
+					vals[k+"/base64"] = s
+				}
+			}
+		}
+		if data, ok := obj["stringData"].(map[string]any); ok {
+			for k, v := range data {
+				if s, ok := v.(string); ok {
+					vals["s/"+k] = s
+				}
+			}
+		}
+		redact.AddSecretData(vals)
+		return
+	}
+	var walk func(v any, key string, depth int)
+	walk = func(v any, key string, depth int) {
+		switch c := v.(type) {
+		case string:
+			k := strings.ToLower(key)
+			if strings.Contains(c, "://") {
+				redact.AddURL(c)
+			} else if strings.Contains(k, "password") || strings.Contains(k, "token") || strings.Contains(k, "secret") {
+				redact.Add(c)
+			}
+		case map[string]any:
+			if depth < 4 {
+				for k, item := range c {
+					walk(item, k, depth+1)
+				}
+			}
+		}
+	}
+	walk(obj["spec"], "spec", 0)
+}
+
+// registerURLs tells the redactor the credentials of URLs given in flags.
+func registerURLs(urls ...string) {
+	for _, u := range urls {
+		if u != "" {
+			redact.AddURL(u)
+		}
 	}
 }

@@ -2,7 +2,7 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -14,9 +14,6 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := plugin.NewCmdAtlas(streams).Execute()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-	}
-	os.Exit(exitcode.Code(err))
+	// plugin.Main redacts every byte it writes, the error included.
+	os.Exit(exitcode.Code(plugin.Main(context.Background(), streams, os.Args[1:])))
 }

@@ -71,9 +71,10 @@ func (p *Progress) write(subject, status, message string) {
 	fmt.Fprintf(p.w, "[%5.1fs] %s%s%s\n", el.Seconds(), subject, st, message)
 }
 
-// IsTerminal reports whether w is a terminal.
+// IsTerminal reports whether w is a terminal (an *os.File, or a wrapper such as redact.Writer
+// that tells the file descriptor behind it).
 func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // Annotations and labels that Build writes.
@@ -231,7 +232,7 @@ func (o *Options) Validate() error {
 		return errors.New("a remote directory needs a name")
 	}
 	if o.SchemaURL != "" && !strings.HasPrefix(o.SchemaURL, "atlas://") {
-		return fmt.Errorf("schema URL %q: the operator accepts only atlas:// URLs here; use a schema file for anything else", o.SchemaURL)
+		return fmt.Errorf("schema URL %q: the operator accepts only atlas:// URLs here; use a schema file for anything else", redact.String(o.SchemaURL))
 	}
 	if o.Schema != nil {
 		switch path.Ext(o.Schema.FileName) {
