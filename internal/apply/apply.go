@@ -63,7 +63,14 @@ type mapping struct {
 
 // Plan resolves every object's resource, defaults namespaces and orders everything. All
 // unknown kinds are reported at once, before anything is applied.
-func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*Group, syncFail []*Task, skipped []*Object, maps map[*Object]mapping, err error) {
+func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*Group, syncFail []*Task, leftOut []LeftOut, maps map[*Object]mapping, err error) {
+	// Objects left out of the sync are not looked up: a deletion hook may name a kind that
+	// only exists when the Application is deleted.
+	tasks, leftOut := Tasks(objs)
+	inSync := map[*Object]bool{}
+	for _, t := range tasks {
+		inSync[t.Object] = true
+	}
 	// Kinds defined by CRDs in the same apply are known without asking the cluster.
 	local := map[schema.GroupKind]mapping{}
 	for _, o := range objs {
@@ -80,6 +87,9 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 	seen := map[string]string{}
 	var problems []string
 	for _, o := range objs {
+		if !inSync[o] {
+			continue
+		}
 		gvk := o.Obj.GroupVersionKind()
 		m, ok := local[gvk.GroupKind()]
 		if ok {
@@ -119,19 +129,15 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 	if len(problems) > 0 {
 		return nil, nil, nil, nil, exitcode.Newf(exitcode.Failure, "nothing was applied:\n  %s", strings.Join(problems, "\n  "))
 	}
-	tasks, skipped, err := Tasks(objs)
-	if err != nil {
-		return nil, nil, nil, nil, exitcode.New(exitcode.Failure, err)
-	}
 	Sort(tasks)
 	groups, syncFail = Groups(tasks)
-	return groups, syncFail, skipped, maps, nil
+	return groups, syncFail, leftOut, maps, nil
 }
 
 // Run applies the groups in order, gating each on health (the last one only with Wait).
 func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RESTMapper, opts Options) (Summary, error) {
 	start := time.Now()
-	groups, syncFail, skipped, maps, err := Plan(c, objs, mapper)
+	groups, syncFail, leftOut, maps, err := Plan(c, objs, mapper)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -139,8 +145,8 @@ func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RES
 	if r.opts.Concurrency <= 0 {
 		r.opts.Concurrency = 8
 	}
-	for _, o := range skipped {
-		fmt.Fprintf(opts.Out, "%s skipped (hook Skip)\n", o.ID())
+	for _, o := range leftOut {
+		fmt.Fprintf(opts.Out, "%s left out (%s)\n", o.ID(), o.Reason)
 	}
 	var sum Summary
 	for gi, g := range groups {
