@@ -317,12 +317,7 @@ func (o *StatusOptions) records(objs []unstructured.Unstructured) []cluster.Reco
 func (o *StatusOptions) record(obj *unstructured.Unstructured) cluster.Record {
 	r := cluster.Summarize(obj)
 	if o.Dir != "" && r.Kind == atlas.KindAtlasMigration {
-		r.Pending = []string{}
-		for _, v := range o.versions {
-			if r.LastAppliedVersion == "" || cluster.CompareVersions(v, r.LastAppliedVersion) > 0 {
-				r.Pending = append(r.Pending, v)
-			}
-		}
+		r.Pending = cluster.PendingVersions(o.versions, r.LastAppliedVersion)
 	}
 	return r
 }

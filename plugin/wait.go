@@ -29,8 +29,9 @@ server restarts, and waits for resources that do not exist yet. Health is the ve
 project's Argo CD health check, the same one 'kubectl atlas healthcheck generate' installs.
 
 It returns as soon as every resource is Healthy (with --for applied=VERSION, also
-status.lastAppliedVersion >= VERSION) and fails at once, printing the operator's error, when
-one is Degraded. Suspended (a plan waiting for approval) is reported and waited out. A
+VERSION <= status.lastAppliedVersion, compared as atlas compares versions: as strings, byte
+by byte, so with unpadded versions "10" comes before "9") and fails at once, printing the
+operator's error, when one is Degraded. Suspended (a plan waiting for approval) is reported and waited out. A
 resource named on the command line that is deleted while waited for is a failure.
 
 Progress goes to stderr when it is a terminal; one line per resource goes to stdout on success.
@@ -240,7 +241,7 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			ch.Note = "version " + v
 		}
 		if o.cond == forApplied {
-			if v == "" || cluster.CompareVersions(v, o.version) < 0 {
+			if !cluster.VersionApplied(o.version, v) {
 				ch.State = cluster.Pending
 				ch.Status = string(healthcheck.Progressing)
 				have := v
