@@ -15,7 +15,6 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
@@ -172,7 +171,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	}
 	mapper, err := o.client.RESTMapper()
 	if err != nil {
-		return exitcode.New(exitcode.Failure, fmt.Errorf("discovering the cluster's kinds: %s", redact.String(err.Error())))
+		return exitcode.New(exitcode.Failure, fmt.Errorf("discovering the cluster's kinds: %w", cluster.Redacted(err)))
 	}
 	sum, err := apply.Run(ctx, o.client, o.objs, mapper, apply.Options{
 		DryRun:   o.DryRun,
