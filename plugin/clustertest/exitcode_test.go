@@ -120,7 +120,7 @@ metadata: {name: after, namespace: `+ns+`, annotations: {argocd.argoproj.io/sync
 	}, 20*time.Second, 50*time.Millisecond)
 	u.Object["status"] = map[string]any{
 		"observedGeneration": u.GetGeneration(),
-		"conditions": []any{map[string]any{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}},
+		"conditions":         []any{map[string]any{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}},
 	}
 	_, err := dyn.Resource(deployments).Namespace(ns).UpdateStatus(context.Background(), u, metav1.UpdateOptions{})
 	require.NoError(t, err)
