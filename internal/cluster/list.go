@@ -35,25 +35,43 @@ func (s Selector) listOptions() metav1.ListOptions {
 // (where a watch can start). A continue token that expired mid-way restarts the list, as the
 // pages would otherwise mix two points in time.
 func (c *Client) List(ctx context.Context, sel Selector) ([]unstructured.Unstructured, string, error) {
+	var items []unstructured.Unstructured
+	rv, err := c.ListPages(ctx, sel, func() { items = nil }, func(page []unstructured.Unstructured) error {
+		items = append(items, page...)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return items, rv, nil
+}
+
+// ListPages reads the selector's objects one page (PageSize) at a time and hands each page to
+// page, so a caller that keeps only a summary of each object never holds the whole list.
+// restart is called before the first page and again if an expired continue token makes the
+// list start over (what the caller kept from earlier pages must then be dropped). It returns
+// the list's resourceVersion.
+func (c *Client) ListPages(ctx context.Context, sel Selector, restart func(), page func([]unstructured.Unstructured) error) (string, error) {
 	ri := c.Dynamic.Resource(sel.GVR).Namespace(sel.Namespace)
 	for attempt := 0; ; attempt++ {
+		restart()
 		opts := sel.listOptions()
 		opts.Limit = PageSize
-		var items []unstructured.Unstructured
 		for {
-			page, err := ri.List(ctx, opts)
+			list, err := ri.List(ctx, opts)
 			if apierrors.IsResourceExpired(err) && opts.Continue != "" && attempt < 3 {
-				items = nil
 				break
 			}
 			if err != nil {
-				return nil, "", err
+				return "", err
 			}
-			items = append(items, page.Items...)
-			if page.GetContinue() == "" {
-				return items, page.GetResourceVersion(), nil
+			if err := page(list.Items); err != nil {
+				return "", err
 			}
-			opts.Continue = page.GetContinue()
+			if list.GetContinue() == "" {
+				return list.GetResourceVersion(), nil
+			}
+			opts.Continue = list.GetContinue()
 		}
 	}
 }
