@@ -32,8 +32,9 @@ and CRD moved ahead of the first object that needs it.
 Each group is applied with server-side apply (field manager kubectl-atlas). Before the next
 group starts, every object of the group must be healthy as Argo CD judges it: AtlasSchema and
 AtlasMigration by the project's health check, Deployment, StatefulSet, DaemonSet, ReplicaSet,
-Job, Pod, PVC, Service, Ingress, HPA and APIService by Argo CD's built-in rules, and kinds
-without a health check (ConfigMap, Secret, ...) at once. A Degraded object stops the apply with
+Job, Pod, PVC, Service, Ingress, HPA and APIService by Argo CD's built-in rules, CronJob and
+CustomResourceDefinition by the scripts Argo CD ships, and kinds without a health check
+(ConfigMap, Secret, ...) at once; an object being deleted is Progressing. A Degraded object stops the apply with
 its message; objects of earlier waves stay applied. Like Argo CD, the last wave is not waited
 for unless --wait is given. SyncFail hooks are applied only when the apply fails.
 

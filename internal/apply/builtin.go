@@ -17,7 +17,8 @@ import (
 	hc "github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 )
 
-// The rules below follow the built-in checks of gitops-engine's pkg/health (Argo CD v3.5.1):
+// The rules below follow the built-in checks of gitops-engine's pkg/health (Argo CD v3.5.1) and
+// the two scripts Argo CD ships for built-in kinds (CronJob, CustomResourceDefinition):
 // the same statuses, the same messages, the same versions. gitops-engine itself cannot be a
 // dependency (it needs k8s 0.36); healthcheck/argocdtest proves the two agree over a corpus.
 
@@ -50,6 +51,12 @@ func builtinFor(gvk schema.GroupVersionKind) builtinCheck {
 		return typed(gvk, batchv1.SchemeGroupVersion, "Job", jobHealth)
 	case "autoscaling/HorizontalPodAutoscaler":
 		return hpaHealth
+	// Argo CD ships these two as Lua scripts (resource_customizations), which run before
+	// gitops-engine's checks; any version.
+	case "batch/CronJob":
+		return cronJobHealth
+	case "apiextensions.k8s.io/CustomResourceDefinition":
+		return crdHealth
 	}
 	return nil
 }
@@ -368,4 +375,94 @@ var hpaFailure = map[string]bool{
 	"ScalingActive/FailedGetResourceMetric": true, "ScalingActive/FailedGetObjectMetric": true,
 	"ScalingActive/FailedGetPodsMetric": true, "ScalingActive/FailedGetExternalMetric": true,
 	"ScalingActive/FailedComputeMetricsReplicas": true, "ScalingActive/InvalidSelector": true,
+}
+
+// field is obj's value at path; JSON null counts as absent, as in Argo CD's Lua objects.
+func field(obj map[string]any, path ...string) (any, bool) {
+	v, ok, _ := unstructured.NestedFieldNoCopy(obj, path...)
+	return v, ok && v != nil
+}
+
+// cronJobHealth: Argo CD never reports a CronJob Suspended or Progressing once it has a
+// status; only a last run that did not succeed (no active job, last success before the last
+// schedule) is Degraded.
+func cronJobHealth(obj *unstructured.Unstructured) hc.Result {
+	if _, ok := field(obj.Object, "spec"); !ok {
+		return unknown("CronJob has no spec")
+	}
+	if v, _ := field(obj.Object, "spec", "suspend"); v == true {
+		return hc.Result{Status: hc.Healthy, Message: "CronJob is Suspended"}
+	}
+	if _, ok := field(obj.Object, "status"); !ok {
+		return progressing("Waiting for CronJob")
+	}
+	scheduled, ok := field(obj.Object, "status", "lastScheduleTime")
+	if !ok {
+		return hc.Result{Status: hc.Healthy, Message: "CronJob has not been scheduled yet"}
+	}
+	succeeded, ok := field(obj.Object, "status", "lastSuccessfulTime")
+	if !ok {
+		return hc.Result{Status: hc.Healthy, Message: "The CronJob never completed successfully. It may not be healthy"}
+	}
+	if active, ok := field(obj.Object, "status", "active"); ok {
+		if n, isList := active.([]any); isList && len(n) > 0 {
+			return hc.Result{Status: hc.Healthy, Message: "The job is running. Its last execution may not have been successful"}
+		}
+	}
+	a, aok := succeeded.(string)
+	b, bok := scheduled.(string)
+	if !aok || !bok {
+		return unknown("CronJob status times are not strings")
+	}
+	if a < b { // RFC 3339 times in UTC compare as strings
+		return hc.Result{Status: hc.Degraded, Message: "CronJob has not completed its last execution successfully"}
+	}
+	return hc.Result{Status: hc.Healthy, Message: "CronJob has completed its last execution successfully"}
+}
+
+// crdHealth: Established=True is Healthy; being installed or terminating is Progressing; names
+// not accepted, a non-structural schema or no Established condition is Degraded.
+func crdHealth(obj *unstructured.Unstructured) hc.Result {
+	if obj.GetDeletionTimestamp() != nil {
+		return progressing("CRD is terminating")
+	}
+	if _, ok := field(obj.Object, "status"); !ok {
+		return unknown("CRD has no status")
+	}
+	raw, _ := field(obj.Object, "status", "conditions")
+	conds, _ := raw.([]any)
+	if len(conds) == 0 {
+		return progressing("Status conditions not found")
+	}
+	established := false
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		typ, st := m["type"], m["status"]
+		msg, hasMsg := m["message"].(string)
+		switch {
+		case typ == "Terminating" && st == "True":
+			if !hasMsg {
+				return unknown("CRD condition Terminating has no message")
+			}
+			return progressing("CRD is terminating: %s", msg)
+		case typ == "NamesAccepted" && st == "False":
+			if !hasMsg {
+				return unknown("CRD condition NamesAccepted has no message")
+			}
+			return hc.Result{Status: hc.Degraded, Message: "CRD names have not been accepted: " + msg}
+		case typ == "NonStructuralSchema" && st == "True":
+			if !hasMsg {
+				return unknown("CRD condition NonStructuralSchema has no message")
+			}
+			return hc.Result{Status: hc.Degraded, Message: "Schema violations found: " + msg}
+		case typ == "Established" && st == "True":
+			established = true
+		case typ == "Established" && m["reason"] == "Installing":
+			return progressing("CRD is being installed")
+		}
+	}
+	if !established {
+		return hc.Result{Status: hc.Degraded, Message: "CRD is not established"}
+	}
+	return hc.Result{Status: hc.Healthy, Message: "CRD is healthy"}
 }

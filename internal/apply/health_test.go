@@ -31,7 +31,11 @@ func TestBuiltinHealth(t *testing.T) {
 		{doc: "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n", status: healthcheck.Progressing, msg: "Waiting to Autoscale", check: true},
 		{doc: "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: d}\n", status: healthcheck.Unknown, msg: "unsupported Deployment GVK: apps/v1beta2, Kind=Deployment", check: true},
 		{doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, deletionTimestamp: '2026-01-01T00:00:00Z'}\n", status: healthcheck.Progressing, msg: "Pending deletion", check: true},
-		{doc: "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\n", check: false},
+		{doc: "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {suspend: true}\n", status: healthcheck.Healthy, msg: "CronJob is Suspended", check: true},
+		{doc: "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {}\nstatus: {lastScheduleTime: '2026-01-02T00:00:00Z', lastSuccessfulTime: '2026-01-01T00:00:00Z'}\n",
+			status: healthcheck.Degraded, msg: "CronJob has not completed its last execution successfully", check: true},
+		{doc: "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\nstatus: {conditions: [{type: Established, status: 'True'}]}\n", status: healthcheck.Healthy, msg: "CRD is healthy", check: true},
+		{doc: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\n", check: false},
 	} {
 		u := &unstructured.Unstructured{}
 		assert.NoError(t, yaml.Unmarshal([]byte(tc.doc), &u.Object))
