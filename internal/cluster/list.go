@@ -47,31 +47,64 @@ func (c *Client) List(ctx context.Context, sel Selector) ([]unstructured.Unstruc
 }
 
 // ListPages reads the selector's objects one page (PageSize) at a time and hands each page to
-// page, so a caller that keeps only a summary of each object never holds the whole list.
-// restart is called before the first page and again if an expired continue token makes the
-// list start over (what the caller kept from earlier pages must then be dropped). It returns
-// the list's resourceVersion.
+// page, so a caller that keeps only a summary of each object never holds the whole list. The
+// next page is fetched while page runs (the server's time and the caller's overlap). restart
+// is called before the first page and again if an expired continue token makes the list start
+// over (what the caller kept from earlier pages must then be dropped). It returns the list's
+// resourceVersion.
 func (c *Client) ListPages(ctx context.Context, sel Selector, restart func(), page func([]unstructured.Unstructured) error) (string, error) {
-	ri := c.Dynamic.Resource(sel.GVR).Namespace(sel.Namespace)
-	for attempt := 0; ; attempt++ {
-		restart()
-		opts := sel.listOptions()
-		opts.Limit = PageSize
-		for {
-			list, err := ri.List(ctx, opts)
-			if apierrors.IsResourceExpired(err) && opts.Continue != "" && attempt < 3 {
-				break
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		items   []unstructured.Unstructured
+		restart bool
+		rv      string
+		last    bool
+		err     error
+	}
+	pages := make(chan fetched, 1)
+	go func() {
+		defer close(pages)
+		ri := c.Dynamic.Resource(sel.GVR).Namespace(sel.Namespace)
+		for attempt := 0; ; attempt++ {
+			opts := sel.listOptions()
+			opts.Limit = PageSize
+			first := true
+			for {
+				list, err := ri.List(ctx, opts)
+				if apierrors.IsResourceExpired(err) && opts.Continue != "" && attempt < 3 {
+					break
+				}
+				f := fetched{restart: first, err: err}
+				if err == nil {
+					f.items, f.rv, f.last = list.Items, list.GetResourceVersion(), list.GetContinue() == ""
+					opts.Continue = list.GetContinue()
+				}
+				first = false
+				select {
+				case pages <- f:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil || f.last {
+					return
+				}
 			}
-			if err != nil {
-				return "", err
-			}
-			if err := page(list.Items); err != nil {
-				return "", err
-			}
-			if list.GetContinue() == "" {
-				return list.GetResourceVersion(), nil
-			}
-			opts.Continue = list.GetContinue()
+		}
+	}()
+	for f := range pages {
+		if f.err != nil {
+			return "", f.err
+		}
+		if f.restart {
+			restart()
+		}
+		if err := page(f.items); err != nil {
+			return "", err
+		}
+		if f.last {
+			return f.rv, nil
 		}
 	}
+	return "", ctx.Err()
 }
