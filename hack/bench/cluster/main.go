@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,7 +47,17 @@ var (
 	waitN      = flag.Int("wait-objects", 1000, "Ready AtlasMigrations for the wait --all comparison")
 	applyN     = flag.Int("apply-objects", 1000, "objects of the apply comparison (5 waves)")
 	runs       = flag.Int("runs", 3, "runs per tool for status, wait --all and apply")
+	only       = flag.String("only", "wait,status,wait-all,apply", "figures to measure, comma-separated")
 )
+
+func want(figure string) bool {
+	for _, f := range strings.Split(*only, ",") {
+		if f == figure {
+			return true
+		}
+	}
+	return false
+}
 
 // missed is set when a figure misses its target; the command then exits 1.
 var missed bool
@@ -83,31 +95,36 @@ func run() error {
 	}
 
 	fmt.Println("| figure | kubectl-atlas | kubectl | ratio | target | verdict |\n| --- | --- | --- | --- | --- | --- |")
-	ours, theirs, err := b.waitLatency()
-	if err != nil {
-		return err
+	if want("wait") {
+		ours, theirs, err := b.waitLatency()
+		if err != nil {
+			return err
+		}
+		report("wait latency (status write -> exit), median of "+fmt.Sprint(*flips), ours, theirs, 1.0, "kubectl wait --for=condition=Ready")
 	}
-	report("wait latency (status write -> exit), median of "+fmt.Sprint(*flips), ours, theirs, 1.0, "kubectl wait --for=condition=Ready")
-
-	st, err := b.status()
-	if err != nil {
-		return err
+	if want("status") {
+		st, err := b.status()
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("status -A, %d AtlasMigrations in %d namespaces", *statusN, *statusNS)
+		report(what+", time", st.ours.wall, st.theirs.wall, 0.5, "kubectl get -A -o json")
+		reportMem(what+", peak memory", st.ours.maxRSS, st.theirs.maxRSS, 0.5, "kubectl get -A -o json")
 	}
-	what := fmt.Sprintf("status -A, %d AtlasMigrations in %d namespaces", *statusN, *statusNS)
-	report(what+", time", st.ours.wall, st.theirs.wall, 0.5, "kubectl get -A -o json")
-	reportMem(what+", peak memory", st.ours.maxRSS, st.theirs.maxRSS, 0.5, "kubectl get -A -o json")
-
-	wt, err := b.waitAll()
-	if err != nil {
-		return err
+	if want("wait-all") {
+		wt, err := b.waitAll()
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("wait --all, %d Ready AtlasMigrations", *waitN), wt.ours.wall, wt.theirs.wall, 0.5, "kubectl wait --all --for=condition=Ready")
 	}
-	report(fmt.Sprintf("wait --all, %d Ready AtlasMigrations", *waitN), wt.ours.wall, wt.theirs.wall, 0.5, "kubectl wait --all --for=condition=Ready")
-
-	ap, err := b.apply()
-	if err != nil {
-		return err
+	if want("apply") {
+		ap, err := b.apply()
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("apply, %d objects in 5 waves, hooks, health", *applyN), ap.ours.wall, ap.theirs.wall, 0.1, "kubectl apply --server-side -f")
 	}
-	report(fmt.Sprintf("apply, %d objects in 5 waves, hooks, health", *applyN), ap.ours.wall, ap.theirs.wall, 0.1, "kubectl apply --server-side -f")
 	return nil
 }
 
@@ -306,7 +323,7 @@ func applyDoc(i, wave int) string {
 	case 2:
 		return "---\napiVersion: v1\nkind: ServiceAccount\n" + meta
 	}
-	return "---\napiVersion: v1\nkind: Service\n" + meta + "spec: {ports: [{port: 80}], selector: {app: a}}\n"
+	return "---\napiVersion: v1\nkind: Service\n" + meta + "spec: {clusterIP: None, ports: [{port: 80}], selector: {app: a}}\n" // headless: the test control plane has 254 service IPs
 }
 
 // apply: the folder, one file per wave, each run into a fresh namespace so both tools create
@@ -364,9 +381,10 @@ func (b *bench) compareRuns(n int, ours, theirs func(i int) *exec.Cmd) (pair, er
 		for j, mk := range []func(int) *exec.Cmd{ours, theirs} {
 			c := mk(i)
 			start := time.Now()
-			c.Stderr = nil // kubectl wait prints a line per object
+			var stderr bytes.Buffer
+			c.Stderr = &stderr // kubectl wait prints a line per object; shown only on failure
 			if err := c.Run(); err != nil {
-				return pair{}, fmt.Errorf("%v: %w", c.Args, err)
+				return pair{}, fmt.Errorf("%v: %w\n%s", c.Args, err, tail(stderr.String(), 2000))
 			}
 			walls[j] = append(walls[j], time.Since(start))
 			if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -378,6 +396,13 @@ func (b *bench) compareRuns(n int, ours, theirs func(i int) *exec.Cmd) (pair, er
 		return measured{wall: median(walls[j]), maxRSS: medianInt(rss[j])}
 	}
 	return pair{ours: m(0), theirs: m(1)}, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
 }
 
 func medianInt(xs []int64) int64 {
