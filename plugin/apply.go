@@ -34,8 +34,8 @@ group starts, every object of the group must be healthy as Argo CD judges it: At
 AtlasMigration by the project's health check, Deployment, StatefulSet, DaemonSet, ReplicaSet,
 Job, Pod, PVC, Service, Ingress, HPA and APIService by Argo CD's built-in rules, CronJob and
 CustomResourceDefinition by the scripts Argo CD ships, and kinds without a health check
-(ConfigMap, Secret, ...) at once; an object being deleted is Progressing. A Degraded object stops the apply with
-its message; objects of earlier waves stay applied. Like Argo CD, the last wave is not waited
+(ConfigMap, Secret, ...) at once; an object being deleted is Progressing. A Degraded object
+stops the apply with its message; objects of earlier waves stay applied. Like Argo CD, the last wave is not waited
 for unless --wait is given. SyncFail hooks are applied only when the apply fails.
 
 What it does not do that an Argo CD sync does:
@@ -59,7 +59,7 @@ Exit codes:
   1    error (invalid input, unknown kind, conflict with another field manager, RBAC, API error)
   2    usage error
   3    an object is Degraded
-  4    --timeout expired while waiting for health
+  4    --timeout expired (while waiting for health or inside an API request)
   130  interrupted (Ctrl-C)`
 
 const applyExample = `  # Apply a folder (its .yaml, .yml and .json files) in sync-wave order
