@@ -11,8 +11,10 @@ import (
 )
 
 // PageSize is the number of objects per list request: small enough that one response of large
-// objects stays a few MB, large enough that 1,000 Atlas resources take two round trips.
-const PageSize = 500
+// objects stays a few MB (status keeps at most three pages alive), large enough that 10,000
+// Atlas resources take ten round trips (measured: 500 per page made status -A 0.56x of kubectl
+// get -A -o json, 1,000 per page 0.44x, at 0.27x and 0.31x of its peak memory).
+const PageSize = 1000
 
 // Selector chooses objects of one resource: a namespace ("" = all), optionally one name and a
 // label selector.
