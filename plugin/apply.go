@@ -18,22 +18,41 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
 
-Objects are ordered as an Argo CD sync orders them: phase (PreSync, Sync, PostSync hooks from
-argocd.argoproj.io/hook), sync wave (argocd.argoproj.io/sync-wave, else helm.sh/hook-weight),
-kind (Namespaces, ..., ConfigMaps, CRDs, ..., Deployments, ..., custom resources last) and
-name, with each Namespace and CRD moved ahead of the first object that needs it. Each group is
-applied with server-side apply (field manager kubectl-atlas). Before the next group starts,
-every object of the group must be healthy, judged as Argo CD would: AtlasSchema and
-AtlasMigration by the project's health check, Argo CD's built-in kinds (Deployment, Job,
-Service, PVC, ...) by kstatus, and kinds without a health check (ConfigMap, Secret, ...) at once.
-A Degraded object stops the apply with the operator's message; objects of earlier waves stay
-applied. Like Argo CD, the last wave is not waited for unless --wait is given. Hooks marked
-Skip are not applied; SyncFail hooks are applied only when the apply fails.
+Objects are ordered as an Argo CD v3 sync orders them: phase, sync wave, kind (Namespaces, ...,
+ConfigMaps, CRDs, ..., Deployments, ..., custom resources last) and name, with each Namespace
+and CRD moved ahead of the first object that needs it.
+  phase  argocd.argoproj.io/hook, a comma list: PreSync, Sync, PostSync, SyncFail (one hook may
+         run in several phases; unknown values are ignored). Skip alone leaves the object out
+         ("PreSync,Skip" runs in PreSync). Without it, helm.sh/hook: pre-install/pre-upgrade
+         run in PreSync, post-install/post-upgrade in PostSync, crd-install is an ordinary
+         object, other Helm hooks (test, pre-rollback, ...) are left out.
+  wave   argocd.argoproj.io/sync-wave as an integer exactly as written, else helm.sh/hook-weight,
+         else 0; a value that is not an integer (" 1", "1.5") counts as absent, as in Argo CD.
+Each group is applied with server-side apply (field manager kubectl-atlas). Before the next
+group starts, every object of the group must be healthy as Argo CD judges it: AtlasSchema and
+AtlasMigration by the project's health check, Deployment, StatefulSet, DaemonSet, ReplicaSet,
+Job, Pod, PVC, Service, Ingress, HPA and APIService by Argo CD's built-in rules, CronJob and
+CustomResourceDefinition by the scripts Argo CD ships, and kinds without a health check
+(ConfigMap, Secret, ...) at once; an object being deleted is Progressing. A Degraded object
+stops the apply with its message; objects of earlier waves stay applied. Like Argo CD, the last wave is not waited
+for unless --wait is given. SyncFail hooks are applied only when the apply fails.
+
+What it does not do that an Argo CD sync does:
+  - prune: objects missing from the folder are never deleted;
+  - deletion hooks: PreDelete and PostDelete (argocd.argoproj.io/hook or helm.sh/hook
+    pre-delete/post-delete) are left out, as Argo CD keeps them for deleting the Application;
+  - hook lifecycle: hook-delete-policy and helm.sh/hook-delete-policy are not acted on (hooks are
+    not deleted before or after they run) and hooks get no finalizer; metadata.generateName is
+    refused;
+  - sync options (argocd.argoproj.io/sync-options): none is read. Every object is server-side
+    applied, as with ServerSideApply=true; Replace=true, Force=true, Prune=..., Delete=...,
+    Validate=false, PruneLast=true, SkipDryRunOnMissingResource=true, ApplyOutOfSyncOnly=true
+    and CreateNamespace=true have no effect.
+Every object left out is listed with the reason.
 
 Unknown kinds (a CRD that is not installed), invalid YAML, namespaces that contradict -n and
 duplicate objects are reported, with file and line, before anything is applied.
@@ -43,7 +62,7 @@ Exit codes:
   1    error (invalid input, unknown kind, conflict with another field manager, RBAC, API error)
   2    usage error
   3    an object is Degraded
-  4    --timeout expired while waiting for health
+  4    --timeout expired (while waiting for health or inside an API request)
   130  interrupted (Ctrl-C)`
 
 const applyExample = `  # Apply a folder (its .yaml, .yml and .json files) in sync-wave order
@@ -160,7 +179,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	}
 	mapper, err := o.client.RESTMapper()
 	if err != nil {
-		return exitcode.New(exitcode.Failure, fmt.Errorf("discovering the cluster's kinds: %s", redact.String(err.Error())))
+		return exitcode.New(exitcode.Failure, fmt.Errorf("discovering the cluster's kinds: %w", cluster.Redacted(err)))
 	}
 	sum, err := apply.Run(ctx, o.client, o.objs, mapper, apply.Options{
 		DryRun:   o.DryRun,

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -196,14 +197,13 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if o.Watch {
 		return o.watch(ctx)
 	}
-	objs, err := o.list(ctx)
+	recs, err := o.list(ctx)
 	if err != nil {
 		return err
 	}
-	if err := o.checkNamed(objs); err != nil {
+	if err := o.checkNamed(recs); err != nil {
 		return err
 	}
-	recs := o.records(objs)
 	if len(recs) == 0 && o.Output != "json" && o.Output != "yaml" {
 		where := fmt.Sprintf("in namespace %s", o.namespace())
 		if o.AllNamespaces {
@@ -223,37 +223,41 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	return o.print(recs)
 }
 
-// list reads every selector, two lists at a time.
-func (o *StatusOptions) list(ctx context.Context) ([]unstructured.Unstructured, error) {
+// list reads every selector (concurrently) and keeps only the record of each object: pages are
+// judged as they arrive and dropped, so memory holds one page per selector, not every object.
+func (o *StatusOptions) list(ctx context.Context) ([]cluster.Record, error) {
 	sels := o.selectors()
-	results := make([][]unstructured.Unstructured, len(sels))
+	results := make([][]cluster.Record, len(sels))
 	errs := make([]error, len(sels))
 	var wg sync.WaitGroup
 	for i, sel := range sels {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			items, _, err := o.client.List(ctx, sel)
-			results[i], errs[i] = items, err
+			_, errs[i] = o.client.ListPages(ctx, sel, func() { results[i] = nil }, func(page []unstructured.Unstructured) error {
+				results[i] = append(results[i], o.judge(page)...)
+				return nil
+			})
 		}()
 	}
 	wg.Wait()
-	var out []unstructured.Unstructured
+	var out []cluster.Record
 	for i, err := range errs {
 		if err != nil {
-			return nil, exitcode.New(exitcode.Failure, cluster.Explain(err, "list", sels[i].GVR, sels[i].Namespace))
+			return nil, cluster.Explain(err, "list", sels[i].GVR, sels[i].Namespace)
 		}
 		out = append(out, results[i]...)
 	}
+	sortRecords(out)
 	return out, nil
 }
 
 // checkNamed fails for a name that matched nothing.
-func (o *StatusOptions) checkNamed(objs []unstructured.Unstructured) error {
+func (o *StatusOptions) checkNamed(recs []cluster.Record) error {
 	found := map[string]bool{}
-	for _, obj := range objs {
-		found[obj.GetName()] = true
-		found[strings.ToLower(obj.GetKind())+"/"+obj.GetName()] = true
+	for _, r := range recs {
+		found[r.Name] = true
+		found[strings.ToLower(r.Kind)+"/"+r.Name] = true
 	}
 	var missing []string
 	for _, n := range o.names {
@@ -282,26 +286,33 @@ func (o *StatusOptions) checkDirHasMigrations(recs []cluster.Record) error {
 	return exitcode.Newf(exitcode.Failure, "--dir compares a directory with AtlasMigration resources, and none was found")
 }
 
-// records judges every object (in parallel: the Lua VM is the expensive part) and sorts them.
+// records judges every object and sorts the records (namespace, kind, name).
 func (o *StatusOptions) records(objs []unstructured.Unstructured) []cluster.Record {
+	recs := o.judge(objs)
+	sortRecords(recs)
+	return recs
+}
+
+// judge makes the records of objs, in parallel: the Lua VM is the expensive part.
+func (o *StatusOptions) judge(objs []unstructured.Unstructured) []cluster.Record {
 	recs := make([]cluster.Record, len(objs))
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), len(objs))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	next := make(chan int, len(objs))
-	for i := range objs {
-		next <- i
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for i := int(next.Add(1)) - 1; i < len(objs); i = int(next.Add(1)) - 1 {
 				recs[i] = o.record(&objs[i])
 			}
 		}()
 	}
 	wg.Wait()
+	return recs
+}
+
+func sortRecords(recs []cluster.Record) {
 	sort.Slice(recs, func(i, j int) bool {
 		a, b := recs[i], recs[j]
 		if a.Namespace != b.Namespace {
@@ -312,18 +323,12 @@ func (o *StatusOptions) records(objs []unstructured.Unstructured) []cluster.Reco
 		}
 		return a.Name < b.Name
 	})
-	return recs
 }
 
 func (o *StatusOptions) record(obj *unstructured.Unstructured) cluster.Record {
 	r := cluster.Summarize(obj)
 	if o.Dir != "" && r.Kind == atlas.KindAtlasMigration {
-		r.Pending = []string{}
-		for _, v := range o.versions {
-			if r.LastAppliedVersion == "" || cluster.CompareVersions(v, r.LastAppliedVersion) > 0 {
-				r.Pending = append(r.Pending, v)
-			}
-		}
+		r.Pending = cluster.PendingVersions(o.versions, r.LastAppliedVersion)
 	}
 	return r
 }

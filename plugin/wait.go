@@ -29,8 +29,9 @@ server restarts, and waits for resources that do not exist yet. Health is the ve
 project's Argo CD health check, the same one 'kubectl atlas healthcheck generate' installs.
 
 It returns as soon as every resource is Healthy (with --for applied=VERSION, also
-status.lastAppliedVersion >= VERSION) and fails at once, printing the operator's error, when
-one is Degraded. Suspended (a plan waiting for approval) is reported and waited out. A
+VERSION <= status.lastAppliedVersion, compared as atlas compares versions: as strings, byte
+by byte, so with unpadded versions "10" comes before "9") and fails at once, printing the
+operator's error, when one is Degraded. Suspended (a plan waiting for approval) is reported and waited out. A
 resource named on the command line that is deleted while waited for is a failure.
 
 Progress goes to stderr when it is a terminal; one line per resource goes to stdout on success.
@@ -53,6 +54,9 @@ const waitExample = `  # Wait for one migration to be applied and healthy
   kubectl atlas wait -l app=myapp
   kubectl atlas wait atlasschema --all
 
+  # Wait for every AtlasMigration in every namespace
+  kubectl atlas wait atlasmigration --all -A
+
   # Wait for a deletion
   kubectl atlas wait atlasschema/old --for delete`
 
@@ -67,10 +71,11 @@ const (
 type WaitOptions struct {
 	configFlags *genericclioptions.ConfigFlags
 
-	Selector string
-	All      bool
-	For      string
-	Timeout  time.Duration
+	Selector      string
+	All           bool
+	AllNamespaces bool
+	For           string
+	Timeout       time.Duration
 
 	args    []string
 	client  *cluster.Client
@@ -88,7 +93,7 @@ type WaitOptions struct {
 func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &WaitOptions{configFlags: configFlags, IOStreams: streams}
 	cmd := &cobra.Command{
-		Use:     "wait [KIND/NAME... | KIND (-l SELECTOR | --all) | -l SELECTOR | --all] [--for healthy|applied=VERSION|delete] [--timeout D]",
+		Use:     "wait [KIND/NAME... | KIND (-l SELECTOR | --all) | -l SELECTOR | --all] [-n NS | -A] [--for healthy|applied=VERSION|delete] [--timeout D]",
 		Short:   "Wait until Atlas resources are healthy, applied up to a version, or deleted",
 		Long:    waitLong,
 		Example: waitExample,
@@ -104,6 +109,7 @@ func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	}
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector: wait for every Atlas resource it matches (at least one must exist)")
 	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource in the namespace (of KIND, if given)")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "With -l or --all: select in all namespaces")
 	cmd.Flags().StringVar(&o.For, "for", forHealthy, "Condition: healthy, applied=VERSION (AtlasMigration), or delete")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once, a negative value waits without limit")
 	cmd.ValidArgsFunction = completeWaitArgs(configFlags)
@@ -147,6 +153,9 @@ func (o *WaitOptions) Validate() error {
 	if len(o.args) == 0 && !selecting {
 		return exitcode.UsageErrorf("name what to wait for: KIND/NAME..., -l SELECTOR or --all")
 	}
+	if o.AllNamespaces && !selecting {
+		return exitcode.UsageErrorf("names are looked up in one namespace: use -n NAMESPACE, or -A with -l SELECTOR or --all")
+	}
 	for _, a := range o.args {
 		kind, name, hasName := strings.Cut(a, "/")
 		if _, err := cluster.ParseAtlasKind(kind); err != nil {
@@ -178,6 +187,9 @@ func (o *WaitOptions) Validate() error {
 // resolve turns arguments into refs and selections.
 func (o *WaitOptions) resolve() error {
 	ns := o.client.Namespace
+	if o.AllNamespaces {
+		ns = ""
+	}
 	kinds := cluster.AtlasKinds
 	if o.Selector != "" || o.All {
 		if len(o.args) > 0 {
@@ -241,7 +253,7 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			ch.Note = "version " + v
 		}
 		if o.cond == forApplied {
-			if v == "" || cluster.CompareVersions(v, o.version) < 0 {
+			if !cluster.VersionApplied(o.version, v) {
 				ch.State = cluster.Pending
 				ch.Status = string(healthcheck.Progressing)
 				have := v
@@ -326,13 +338,17 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 }
 
 func (o *WaitOptions) successLine(oc cluster.Outcome) string {
+	subject := oc.Ref.String()
+	if o.AllNamespaces {
+		subject = oc.Ref.Namespace + "/" + subject // kubectl get -A puts the namespace first
+	}
 	switch {
 	case o.cond == forDelete:
-		return oc.Ref.String() + " deleted"
+		return subject + " deleted"
 	case oc.Check.Note != "":
-		return oc.Ref.String() + " healthy (" + oc.Check.Note + ")"
+		return subject + " healthy (" + oc.Check.Note + ")"
 	}
-	return oc.Ref.String() + " healthy"
+	return subject + " healthy"
 }
 
 // pendingList says what was not done yet, with its last status, for timeout and interrupt.

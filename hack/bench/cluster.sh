@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The in-cluster verbs against kubectl on the test control plane, in the same run:
-# wait latency, status over 1,000 AtlasMigrations, apply of 60 objects in 3 waves.
-# Prints medians and ratios (kubectl-atlas / kubectl). Needs `make build testbin`.
+# The in-cluster verbs against kubectl on the test control plane, in the same run: wait
+# latency, status -A over 10,000 AtlasMigrations in 100 namespaces (time and peak memory),
+# wait --all over 1,000, apply of 1,000 objects in 5 waves with hooks and health. Prints a
+# table of medians and ratios (kubectl-atlas / kubectl); exits 1 when a target is missed.
+# Needs `make build testbin`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KUBECTL=${KUBECTL:-bin/testbin/kubectl}

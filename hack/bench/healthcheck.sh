@@ -15,5 +15,6 @@ echo "$out" | awk '
   /^BenchmarkAtlasMigrationOurVM/    { if (!o || $3 < o) o = $3 }
   END {
     if (!a || !o) { print "healthcheck bench: missing results"; exit 1 }
-    printf "healthcheck: AtlasMigration evaluation, Argo CD VM %.1f us, kubectl-atlas VM %.1f us: %.1fx faster (same verdict)\n", a/1000, o/1000, a/o
+    printf "healthcheck: AtlasMigration evaluation, Argo CD VM %.1f us, kubectl-atlas VM %.1f us: %.1fx faster (same verdict; target >= 5x)\n", a/1000, o/1000, a/o
+    if (a/o < 5) { print "healthcheck bench: target missed (>= 5x)"; exit 1 }
   }'

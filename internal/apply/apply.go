@@ -18,7 +18,6 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
@@ -45,6 +44,29 @@ type Options struct {
 	Concurrency int
 }
 
+// DegradedError is an object found Degraded: the apply stops there, as an Argo CD sync does.
+type DegradedError struct {
+	ID, Source, Message string
+}
+
+func (e *DegradedError) Error() string {
+	return fmt.Sprintf("%s (%s) is Degraded: %s", e.ID, e.Source, e.Message)
+}
+
+// Degraded marks the error for callers that tell a Degraded object from other failures.
+func (e *DegradedError) Degraded() bool { return true }
+
+// GroupError is a failed (phase, wave) group: Err is the cause (a *DegradedError, an API
+// error, a context error when time ran out), Note says what stays applied.
+type GroupError struct {
+	Group string
+	Err   error
+	Note  string
+}
+
+func (e *GroupError) Error() string { return e.Group + " failed: " + e.Err.Error() + e.Note }
+func (e *GroupError) Unwrap() error { return e.Err }
+
 // Summary is what Run did.
 type Summary struct {
 	Applied int
@@ -63,7 +85,14 @@ type mapping struct {
 
 // Plan resolves every object's resource, defaults namespaces and orders everything. All
 // unknown kinds are reported at once, before anything is applied.
-func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*Group, syncFail []*Task, skipped []*Object, maps map[*Object]mapping, err error) {
+func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*Group, syncFail []*Task, leftOut []LeftOut, maps map[*Object]mapping, err error) {
+	// Objects left out of the sync are not looked up: a deletion hook may name a kind that
+	// only exists when the Application is deleted.
+	tasks, leftOut := Tasks(objs)
+	inSync := map[*Object]bool{}
+	for _, t := range tasks {
+		inSync[t.Object] = true
+	}
 	// Kinds defined by CRDs in the same apply are known without asking the cluster.
 	local := map[schema.GroupKind]mapping{}
 	for _, o := range objs {
@@ -80,6 +109,9 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 	seen := map[string]string{}
 	var problems []string
 	for _, o := range objs {
+		if !inSync[o] {
+			continue
+		}
 		gvk := o.Obj.GroupVersionKind()
 		m, ok := local[gvk.GroupKind()]
 		if ok {
@@ -95,7 +127,7 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 					problems = append(problems, fmt.Sprintf("%s: %s: the cluster does not know kind %s in %s (%s)", o.Source, o.ID(), gvk.Kind, gvk.GroupVersion(), hint))
 					continue
 				}
-				return nil, nil, nil, nil, exitcode.New(exitcode.Failure, fmt.Errorf("looking up kind %s: %s", gvk.Kind, redact.String(err.Error())))
+				return nil, nil, nil, nil, fmt.Errorf("looking up kind %s: %w", gvk.Kind, cluster.Redacted(err))
 			}
 			m = mapping{gvr: rm.Resource, namespaced: rm.Scope.Name() == meta.RESTScopeNameNamespace}
 		}
@@ -117,21 +149,17 @@ func Plan(c *cluster.Client, objs []*Object, mapper meta.RESTMapper) (groups []*
 		maps[o] = m
 	}
 	if len(problems) > 0 {
-		return nil, nil, nil, nil, exitcode.Newf(exitcode.Failure, "nothing was applied:\n  %s", strings.Join(problems, "\n  "))
-	}
-	tasks, skipped, err := Tasks(objs)
-	if err != nil {
-		return nil, nil, nil, nil, exitcode.New(exitcode.Failure, err)
+		return nil, nil, nil, nil, fmt.Errorf("nothing was applied:\n  %s", strings.Join(problems, "\n  "))
 	}
 	Sort(tasks)
 	groups, syncFail = Groups(tasks)
-	return groups, syncFail, skipped, maps, nil
+	return groups, syncFail, leftOut, maps, nil
 }
 
 // Run applies the groups in order, gating each on health (the last one only with Wait).
 func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RESTMapper, opts Options) (Summary, error) {
 	start := time.Now()
-	groups, syncFail, skipped, maps, err := Plan(c, objs, mapper)
+	groups, syncFail, leftOut, maps, err := Plan(c, objs, mapper)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -139,8 +167,8 @@ func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RES
 	if r.opts.Concurrency <= 0 {
 		r.opts.Concurrency = 8
 	}
-	for _, o := range skipped {
-		fmt.Fprintf(opts.Out, "%s skipped (hook Skip)\n", o.ID())
+	for _, o := range leftOut {
+		fmt.Fprintf(opts.Out, "%s left out (%s)\n", o.ID(), o.Reason)
 	}
 	var sum Summary
 	for gi, g := range groups {
@@ -155,7 +183,8 @@ func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RES
 		if err != nil {
 			sum.Groups = gi + 1
 			sum.Took = time.Since(start)
-			msg := fmt.Sprintf("%s failed: %v", g.Name(), err)
+			gerr := &GroupError{Group: g.Name(), Err: err}
+			msg := ""
 			if gi > 0 {
 				var names []string
 				for _, pg := range groups[:gi] {
@@ -172,13 +201,8 @@ func Run(ctx context.Context, c *cluster.Client, objs []*Object, mapper meta.RES
 					msg += "\nThe SyncFail hooks failed too: " + ferr.Error()
 				}
 			}
-			code := exitcode.Code(err)
-			if errors.Is(err, context.DeadlineExceeded) {
-				code = exitcode.Timeout
-			} else if errors.Is(err, context.Canceled) {
-				code = exitcode.Interrupted
-			}
-			return sum, exitcode.New(code, errors.New(msg))
+			gerr.Note = msg
+			return sum, gerr
 		}
 	}
 	sum.Groups = len(groups)
@@ -261,7 +285,7 @@ func (r *runner) applyGroup(ctx context.Context, g *Group) ([]*Task, error) {
 		case h.Status == healthcheck.Healthy:
 			fmt.Fprintf(r.opts.Out, "  %s healthy\n", t.ID())
 		case h.Status == healthcheck.Degraded && firstErr == nil:
-			firstErr = exitcode.New(exitcode.Degraded, fmt.Errorf("%s (%s) is Degraded: %s", t.ID(), t.Source, h.Message))
+			firstErr = &DegradedError{ID: t.ID(), Source: t.Source, Message: h.Message}
 		default:
 			pending = append(pending, t)
 		}
@@ -287,20 +311,20 @@ func (r *runner) applyOne(ctx context.Context, t *Task) result {
 	if ns := t.Obj.GetNamespace(); ns != "" {
 		where = fmt.Sprintf("applying %s in namespace %s from %s", t.ID(), ns, t.Source)
 	}
-	msg := redact.String(err.Error())
+	msg := cluster.Redacted(err)
 	switch {
 	case apierrors.IsConflict(err):
-		err = fmt.Errorf("%s: %s\nAnother field manager owns these fields (kubectl, Helm, Argo CD, ...): make the manifest agree, or rerun with --force-conflicts to take them over", where, msg)
+		err = fmt.Errorf("%s: %w\nAnother field manager owns these fields (kubectl, Helm, Argo CD, ...): make the manifest agree, or rerun with --force-conflicts to take them over", where, msg)
 	case apierrors.IsForbidden(err):
-		err = fmt.Errorf("%s: not allowed (RBAC): %s\nAsk for a Role granting get and patch on %s", where, msg, cluster.Resource(m.gvr))
+		err = fmt.Errorf("%s: not allowed (RBAC): %w\nAsk for a Role granting get and patch on %s", where, msg, cluster.Resource(m.gvr))
 	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
-		err = fmt.Errorf("%s: rejected by the API server: %s", where, msg)
+		err = fmt.Errorf("%s: rejected by the API server: %w", where, msg)
 	case cluster.IsResourceMissing(err):
-		err = fmt.Errorf("%s: the cluster does not serve %s (is its CRD installed?)", where, cluster.Resource(m.gvr))
+		err = fmt.Errorf("%s: the cluster does not serve %s (is its CRD installed?): %w", where, cluster.Resource(m.gvr), msg)
 	default:
-		err = fmt.Errorf("%s: %s", where, msg)
+		err = fmt.Errorf("%s: %w", where, msg)
 	}
-	return result{err: exitcode.New(exitcode.Failure, err)}
+	return result{err: err}
 }
 
 // waitEstablished waits until a CRD serves its kind, so objects of that kind can follow.
@@ -375,11 +399,10 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 		return nil
 	case errors.As(err, &failed):
 		t := byRef[failed.Ref]
-		code := exitcode.Degraded
-		if failed.Check.Status != string(healthcheck.Degraded) {
-			code = exitcode.Failure
+		if failed.Check.Status == string(healthcheck.Degraded) {
+			return &DegradedError{ID: t.ID(), Source: t.Source, Message: redact.String(failed.Check.Message)}
 		}
-		return exitcode.New(code, fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, redact.String(failed.Check.Message)))
+		return fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, redact.String(failed.Check.Message))
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		var waiting []string
 		for _, oc := range outcomes {
@@ -389,5 +412,5 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 		}
 		return fmt.Errorf("still waiting for %s: %w", strings.Join(waiting, ", "), err)
 	}
-	return exitcode.New(exitcode.Failure, err)
+	return err
 }

@@ -3,10 +3,6 @@ package apply
 import (
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 )
 
 // Sync phases, in Argo CD's order (gitops-engine pkg/sync).
@@ -43,45 +39,22 @@ type Task struct {
 	Wave  int
 }
 
-// Tasks reads phase and wave of every object: hooks (argocd.argoproj.io/hook, comma-separated,
-// one task per phase) and sync waves (argocd.argoproj.io/sync-wave, else helm.sh/hook-weight).
-// Hooks marked Skip are left out and returned separately.
-func Tasks(objs []*Object) (tasks []*Task, skipped []*Object, err error) {
+// Tasks gives every object one task per sync phase it runs in (see Phases), in its wave
+// (see Wave), and lists the objects left out of the sync with the reason.
+func Tasks(objs []*Object) (tasks []*Task, leftOut []LeftOut) {
 	for _, o := range objs {
 		ann := o.Obj.GetAnnotations()
-		wave := 0
-		if v, ok := ann[atlas.SyncWaveAnnotation]; ok {
-			wave, err = strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %s %q is not an integer", o.Source, o.ID(), atlas.SyncWaveAnnotation, v)
-			}
-		} else if v, ok := ann[atlas.HelmHookWeight]; ok {
-			wave, err = strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %s %q is not an integer", o.Source, o.ID(), atlas.HelmHookWeight, v)
-			}
+		phases, reason := Phases(ann)
+		if reason != "" {
+			leftOut = append(leftOut, LeftOut{Object: o, Reason: reason})
+			continue
 		}
-		phases := []string{PhaseSync}
-		if v, ok := ann[atlas.HookAnnotation]; ok {
-			phases = nil
-			for _, p := range strings.Split(v, ",") {
-				p = strings.TrimSpace(p)
-				if p == phaseSkip {
-					phases = nil
-					skipped = append(skipped, o)
-					break
-				}
-				if _, ok := phaseOrder[p]; !ok {
-					return nil, nil, fmt.Errorf("%s: %s: unknown %s %q (PreSync, Sync, PostSync, SyncFail or Skip)", o.Source, o.ID(), atlas.HookAnnotation, p)
-				}
-				phases = append(phases, p)
-			}
-		}
+		wave := Wave(ann)
 		for _, p := range phases {
 			tasks = append(tasks, &Task{Object: o, Phase: p, Wave: wave})
 		}
 	}
-	return tasks, skipped, nil
+	return tasks, leftOut
 }
 
 // Sort orders tasks as Argo CD does: phase, wave, kind, name; then every Namespace is moved

@@ -69,10 +69,10 @@ apiVersion: batch/v1
 kind: Job
 metadata: {name: cleanup, namespace: shop, annotations: {argocd.argoproj.io/hook: SyncFail}}
 `)
-	tasks, skipped, err := Tasks(objs)
-	require.NoError(t, err)
-	require.Len(t, skipped, 1)
-	assert.Equal(t, "ignored", skipped[0].Obj.GetName())
+	tasks, leftOut := Tasks(objs)
+	require.Len(t, leftOut, 1)
+	assert.Equal(t, "ignored", leftOut[0].Obj.GetName())
+	assert.Equal(t, ReasonSkip, leftOut[0].Reason)
 	Sort(tasks)
 	groups, syncFail := Groups(tasks)
 	// The Namespace (wave 3) is moved before the first object in it (the PreSync hook) and
@@ -106,18 +106,47 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: c, annotations: {argocd.argoproj.io/sync-wave: "-1"}}
 `)
-	tasks, _, err := Tasks(objs)
-	require.NoError(t, err)
+	tasks, _ := Tasks(objs)
 	Sort(tasks)
 	groups, _ := Groups(tasks)
 	assert.Equal(t, []string{"wave -1 ConfigMap/c", "wave 0 CustomResourceDefinition/widgets.example.com", "wave 0 Widget/w"}, ids(groups))
 }
 
-func TestTasksErrors(t *testing.T) {
-	_, _, err := Tasks(mustParse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {argocd.argoproj.io/sync-wave: one}}\n"))
-	assert.ErrorContains(t, err, `test.yaml:1: configmap/c: argocd.argoproj.io/sync-wave "one" is not an integer`)
-	_, _, err = Tasks(mustParse(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {argocd.argoproj.io/hook: Later}}\n"))
-	assert.ErrorContains(t, err, `unknown argocd.argoproj.io/hook "Later"`)
+// TestPhasesAndWaves pins the per-object rules read from gitops-engine and Argo CD's controller;
+// healthcheck/argocdtest checks them against that code over a generated corpus.
+func TestPhasesAndWaves(t *testing.T) {
+	for _, tc := range []struct {
+		ann    map[string]string
+		phases []string
+		reason string
+	}{
+		{ann: nil, phases: []string{PhaseSync}},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "PreSync,Skip"}, phases: []string{PhasePreSync}},
+		{ann: map[string]string{"argocd.argoproj.io/hook": " Skip ,Later"}, reason: ReasonSkip},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "PreSync, PostSync,PreSync"}, phases: []string{PhasePreSync, PhasePostSync}},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "PreDelete"}, reason: ReasonPreDelete},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "PostDelete"}, reason: ReasonPostDelete},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "PreDelete,PostSync"}, phases: []string{PhasePostSync}},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "Later"}, reason: ReasonNoPhase},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "Later", "helm.sh/hook": "post-install"}, phases: []string{PhasePostSync}},
+		{ann: map[string]string{"argocd.argoproj.io/hook": "Sync", "helm.sh/hook": "pre-install"}, phases: []string{PhaseSync}},
+		{ann: map[string]string{"helm.sh/hook": "pre-install,pre-upgrade"}, phases: []string{PhasePreSync}},
+		{ann: map[string]string{"helm.sh/hook": "post-upgrade"}, phases: []string{PhasePostSync}},
+		{ann: map[string]string{"helm.sh/hook": "pre-delete"}, reason: ReasonPreDelete},
+		{ann: map[string]string{"helm.sh/hook": "test"}, reason: ReasonNoPhase},
+		{ann: map[string]string{"helm.sh/hook": "crd-install"}, phases: []string{PhaseSync}},
+		{ann: map[string]string{"helm.sh/hook": "crd-install,pre-install"}, phases: []string{PhasePreSync}},
+	} {
+		phases, reason := Phases(tc.ann)
+		assert.Equal(t, tc.phases, phases, "%v", tc.ann)
+		assert.Equal(t, tc.reason, reason, "%v", tc.ann)
+	}
+	for v, want := range map[string]int{"2": 2, "-3": -3, "+4": 4, " 2": 0, "2 ": 0, "1.5": 0, "one": 0, "": 0} {
+		assert.Equal(t, want, Wave(map[string]string{"argocd.argoproj.io/sync-wave": v}), "%q", v)
+	}
+	assert.Equal(t, 7, Wave(map[string]string{"argocd.argoproj.io/sync-wave": "x", "helm.sh/hook-weight": "7"}))
+	assert.Equal(t, 7, Wave(map[string]string{"helm.sh/hook-weight": "7"}))
+	assert.Equal(t, -1, Wave(map[string]string{"argocd.argoproj.io/sync-wave": "-1", "helm.sh/hook-weight": "7"}))
 }
 
 func TestParse(t *testing.T) {

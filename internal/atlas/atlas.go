@@ -34,6 +34,7 @@ const (
 	SyncWaveAnnotation    = "argocd.argoproj.io/sync-wave"
 	SyncOptionsAnnotation = "argocd.argoproj.io/sync-options"
 	HookAnnotation        = "argocd.argoproj.io/hook"
+	HelmHookAnnotation    = "helm.sh/hook"
 	HelmHookWeight        = "helm.sh/hook-weight"
 )
 

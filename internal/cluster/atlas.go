@@ -157,36 +157,23 @@ func Summarize(obj *unstructured.Unstructured) Record {
 	return r
 }
 
-// CompareVersions orders two migration versions: numerically when both are digits (so 9 < 10),
-// part by part for dotted versions, else as strings. Atlas versions are usually timestamps.
-func CompareVersions(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		if c := compareNumeric(pa[i], pb[i]); c != 0 {
-			return c
-		}
-	}
-	return len(pa) - len(pb)
+// VersionApplied reports whether migration version v counts as applied when the database's
+// last revision is last. Atlas's rule (migrate.Executor.Pending): versions compare as strings,
+// byte by byte, so with unpadded versions "10" is below "9". Atlas applies files in file-name
+// order and takes as applied every file up to the last one whose version is <= last.
+func VersionApplied(v, last string) bool {
+	return last != "" && v <= last
 }
 
-func compareNumeric(a, b string) int {
-	if isDigits(a) && isDigits(b) {
-		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(a) != len(b) {
-			return len(a) - len(b)
+// PendingVersions are the versions of a directory, in its file-name order (migrate.LocalDir),
+// that atlas would still apply after last: everything after the last file whose version is
+// <= last; all of them when there is none.
+func PendingVersions(dir []string, last string) []string {
+	idx := -1
+	for i, v := range dir {
+		if VersionApplied(v, last) {
+			idx = i
 		}
 	}
-	return strings.Compare(a, b)
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return append([]string{}, dir[idx+1:]...)
 }

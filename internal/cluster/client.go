@@ -14,8 +14,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // UserAgent identifies the plugin in API server audit logs.
@@ -49,11 +47,11 @@ func New(flags *genericclioptions.ConfigFlags) (*Client, error) {
 	quietKlog.Do(func() { klog.SetLogger(logr.Discard()) })
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("reading the kubeconfig: %s", redact.String(err.Error()))
+		return nil, fmt.Errorf("reading the kubeconfig: %w", Redacted(err))
 	}
 	ns, explicit, err := flags.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return nil, fmt.Errorf("reading the namespace from the kubeconfig: %s", redact.String(err.Error()))
+		return nil, fmt.Errorf("reading the namespace from the kubeconfig: %w", Redacted(err))
 	}
 	c, err := NewForConfig(cfg, ns)
 	if err != nil {
@@ -74,7 +72,7 @@ func NewForConfig(cfg *rest.Config, namespace string) (*Client, error) {
 	cfg.Burst = 400
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("building the API client: %s", redact.String(err.Error()))
+		return nil, fmt.Errorf("building the API client: %w", Redacted(err))
 	}
 	if namespace == "" {
 		namespace = "default"

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,20 @@ import (
 // ErrCRDsMissing is the Atlas Operator's CRDs not being served by the cluster.
 var ErrCRDsMissing = errors.New("the Atlas Operator CRDs (" + atlas.Group + ") are not installed in this cluster: " +
 	"install the operator (helm install atlas-operator oci://ghcr.io/ariga/charts/atlas-operator) or point --context at the cluster that runs it")
+
+// Redacted is err with credentials removed from its text; errors.Is and errors.As still see
+// the cause (a context deadline that expired inside a request, an API status).
+func Redacted(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{err}
+}
+
+type redactedError struct{ err error }
+
+func (e *redactedError) Error() string { return redact.String(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Resource names a resource as kubectl does: atlasmigrations.db.atlasgo.io, deployments.apps, pods.
 func Resource(gvr schema.GroupVersionResource) string {
@@ -32,23 +47,32 @@ func Explain(err error, verb string, gvr schema.GroupVersionResource, ns string)
 		where = fmt.Sprintf("in namespace %q", ns)
 	}
 	res := Resource(gvr)
-	msg := redact.String(err.Error())
+	cause := Redacted(err)
 	switch {
 	case IsResourceMissing(err) && gvr.Group == atlas.Group:
 		return ErrCRDsMissing
 	case IsResourceMissing(err):
-		return fmt.Errorf("the cluster does not serve %s (is its CRD installed?): %s", res, msg)
+		return fmt.Errorf("the cluster does not serve %s (is its CRD installed?): %w", res, cause)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("not allowed to %s %s %s (RBAC): %s\n"+
-			"Ask for a Role (or ClusterRole with -A) that grants get, list and watch on %s.", verb, res, where, msg, res)
+		return fmt.Errorf("not allowed to %s %s %s (RBAC): %w\n"+
+			"Ask for a Role (or ClusterRole with -A) that grants get, list and watch on %s.", verb, res, where, cause, res)
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("the API server rejected the credentials of the current kubeconfig user (401 Unauthorized): " +
-			"log in again or refresh the token")
+		return &redactedError{&unauthorized{err}}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s %s %s cut short: %w", verb, res, where, cause)
 	case !isAPIStatus(err):
-		return fmt.Errorf("cannot reach the API server: %s", msg)
+		return fmt.Errorf("cannot reach the API server: %w", cause)
 	}
-	return fmt.Errorf("%s %s %s: %s", verb, res, where, msg)
+	return fmt.Errorf("%s %s %s: %w", verb, res, where, cause)
 }
+
+// unauthorized replaces a 401's text (which may echo the token's source) with what to do.
+type unauthorized struct{ err error }
+
+func (e *unauthorized) Error() string {
+	return "the API server rejected the credentials of the current kubeconfig user (401 Unauthorized): log in again or refresh the token"
+}
+func (e *unauthorized) Unwrap() error { return e.err }
 
 // IsResourceMissing is a 404 for a whole resource (its CRD is not installed), not for one object.
 func IsResourceMissing(err error) bool {

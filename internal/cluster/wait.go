@@ -76,6 +76,9 @@ func (e *FailedError) Error() string {
 	return fmt.Sprintf("%s is %s: %s", e.Ref, e.Check.Status, e.Check.Message)
 }
 
+// Degraded tells a Degraded object from one that failed otherwise (deleted while waited for).
+func (e *FailedError) Degraded() bool { return e.Check.Status == "Degraded" }
+
 // Outcome is the last Check of every object when a wait ends, sorted by Ref.
 type Outcome struct {
 	Ref   Ref

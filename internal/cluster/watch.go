@@ -9,8 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 type watchInterface = watch.Interface
@@ -235,7 +233,7 @@ func (f *follower) watch() bool {
 					f.rv = ""
 					return true
 				}
-				return f.trouble(fmt.Errorf("watch of %s: %s", Resource(f.sel.GVR), redact.String(err.Error())))
+				return f.trouble(fmt.Errorf("watch of %s: %w", Resource(f.sel.GVR), Redacted(err)))
 			case watch.Bookmark:
 				if obj, ok := ev.Object.(*unstructured.Unstructured); ok {
 					f.rv = obj.GetResourceVersion()

@@ -5,6 +5,7 @@
 package exitcode
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -46,14 +47,28 @@ func UsageErrorf(format string, args ...any) error {
 	return Newf(Usage, format, args...)
 }
 
-// Code returns the exit code for err: OK for nil, the wrapped code for *Error, Failure otherwise.
+// Code decides the exit code from the cause of err, however deeply it is wrapped: a context
+// cancelled by a signal (Interrupted) or past its deadline (Timeout), also when that happened
+// inside an API request; else the code an *Error carries; else an error that says it is about a
+// Degraded object (a Degraded() bool method, as library packages' typed errors have); else
+// Failure. OK for nil.
 func Code(err error) int {
 	if err == nil {
 		return OK
 	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Interrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		return Timeout
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var d interface{ Degraded() bool }
+	if errors.As(err, &d) && d.Degraded() {
+		return Degraded
 	}
 	return Failure
 }

@@ -130,13 +130,17 @@ func TestWaitStaleReadyAfterGenerationChange(t *testing.T) {
 func TestWaitAppliedVersion(t *testing.T) {
 	ns := newNamespace(t)
 	createAtlas(t, ns, mig, "app", nil)
-	setStatus(t, ns, mig, "app", applied("9"))
-	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/app", "--for", "applied=10", "--timeout", "60s")
-	stillRunning(t, ch, time.Second) // 9 < 10 numerically, though "9" > "10" as strings
+	// Atlas's order: versions compare as strings, so with unpadded versions 10 comes before 9
+	// (atlas applies 10_b.sql, then 9_a.sql).
 	setStatus(t, ns, mig, "app", applied("10"))
+	ch := async(context.Background(), "wait", "-n", ns, "atlasmigration/app", "--for", "applied=9", "--timeout", "60s")
+	stillRunning(t, ch, time.Second)
+	setStatus(t, ns, mig, "app", applied("9"))
 	r := await(t, ch, 10*time.Second)
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	assert.Equal(t, "atlasmigration/app healthy (version 10)\n", r.stdout)
+	assert.Equal(t, "atlasmigration/app healthy (version 9)\n", r.stdout)
+	r = run(context.Background(), "wait", "-n", ns, "atlasmigration/app", "--for", "applied=10", "--timeout", "60s")
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
 
 	r = run(context.Background(), "wait", "-n", ns, "atlasschema/app", "--for", "applied=10")
 	assert.Equal(t, exitcode.Usage, r.code)

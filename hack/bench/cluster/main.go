@@ -1,15 +1,21 @@
 // Command cluster compares kubectl-atlas's in-cluster verbs with kubectl on the project's test
-// control plane (internal/testenv), in the same run, and prints medians and ratios:
+// control plane (internal/testenv), in the same run, prints medians and ratios, and exits 1 when
+// a ratio misses its target:
 //
 //   - wait latency: from the operator's status write to the process exit (kubectl atlas wait vs
 //     kubectl wait --for=condition=Ready), median over flips;
-//   - status over 1,000 AtlasMigrations vs kubectl get atlasmigrations -o json (wall time);
-//   - apply of 60 objects in 3 waves that are healthy at once vs kubectl apply --server-side.
+//   - status -A over 10,000 AtlasMigrations in 100 namespaces vs kubectl get atlasmigrations -A
+//     -o json: wall time and peak memory (max RSS), each <= 0.5x;
+//   - wait --all over 1,000 Ready AtlasMigrations vs kubectl wait --all --for=condition=Ready
+//     (<= 0.5x);
+//   - apply of 1,000 objects in 5 waves, with PreSync/PostSync and Helm hooks and Argo CD health
+//     (healthy at once), vs kubectl apply --server-side of the same folder (<= 0.1x).
 //
 // Usage: go run ./hack/bench/cluster -plugin bin/kubectl-atlas -kubectl bin/testbin/kubectl
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -17,7 +23,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,15 +41,35 @@ import (
 var (
 	pluginBin  = flag.String("plugin", "bin/kubectl-atlas", "kubectl-atlas binary")
 	kubectlBin = flag.String("kubectl", "bin/testbin/kubectl", "kubectl binary")
-	flips      = flag.Int("flips", 20, "status flips per tool for the wait latency")
-	statusN    = flag.Int("status-objects", 1000, "AtlasMigrations for the status comparison")
-	runs       = flag.Int("runs", 5, "runs per tool for status and apply")
+	flips      = flag.Int("flips", 10, "status flips per tool for the wait latency")
+	statusN    = flag.Int("status-objects", 10000, "AtlasMigrations for the status -A comparison")
+	statusNS   = flag.Int("status-namespaces", 100, "namespaces they are spread over")
+	waitN      = flag.Int("wait-objects", 1000, "Ready AtlasMigrations for the wait --all comparison")
+	applyN     = flag.Int("apply-objects", 1000, "objects of the apply comparison (5 waves)")
+	runs       = flag.Int("runs", 3, "runs per tool for status, wait --all and apply")
+	only       = flag.String("only", "wait,status,wait-all,apply", "figures to measure, comma-separated")
 )
+
+func want(figure string) bool {
+	for _, f := range strings.Split(*only, ",") {
+		if f == figure {
+			return true
+		}
+	}
+	return false
+}
+
+// missed is set when a figure misses its target; the command then exits 1.
+var missed bool
 
 func main() {
 	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if missed {
+		fmt.Fprintln(os.Stderr, "bench: a target was missed")
 		os.Exit(1)
 	}
 }
@@ -66,34 +94,56 @@ func run() error {
 		_ = c.Run()
 	}
 
-	ours, theirs, err := b.waitLatency()
-	if err != nil {
-		return err
+	fmt.Println("| figure | kubectl-atlas | kubectl | ratio | target | verdict |\n| --- | --- | --- | --- | --- | --- |")
+	if want("wait") {
+		ours, theirs, err := b.waitLatency()
+		if err != nil {
+			return err
+		}
+		report("wait latency (status write -> exit), median of "+fmt.Sprint(*flips), ours, theirs, 1.0, "kubectl wait --for=condition=Ready")
 	}
-	report("wait latency (status write -> exit), median of "+fmt.Sprint(*flips), ours, theirs, 1.0, "kubectl wait --for=condition=Ready")
-
-	ours, theirs, err = b.status()
-	if err != nil {
-		return err
+	if want("status") {
+		st, err := b.status()
+		if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("status -A, %d AtlasMigrations in %d namespaces", *statusN, *statusNS)
+		report(what+", time", st.ours.wall, st.theirs.wall, 0.5, "kubectl get -A -o json")
+		reportMem(what+", peak memory", st.ours.maxRSS, st.theirs.maxRSS, 0.5, "kubectl get -A -o json")
 	}
-	report(fmt.Sprintf("status over %d AtlasMigrations, median of %d", *statusN, *runs), ours, theirs, 1.5, "kubectl get atlasmigrations -o json")
-
-	ours, theirs, err = b.apply()
-	if err != nil {
-		return err
+	if want("wait-all") {
+		wt, err := b.waitAll()
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("wait --all, %d Ready AtlasMigrations", *waitN), wt.ours.wall, wt.theirs.wall, 0.5, "kubectl wait --all --for=condition=Ready")
 	}
-	report(fmt.Sprintf("apply of 60 objects in 3 waves, median of %d", *runs), ours, theirs, 1.5, "kubectl apply --server-side -f")
+	if want("apply") {
+		ap, err := b.apply()
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("apply, %d objects in 5 waves, hooks, health", *applyN), ap.ours.wall, ap.theirs.wall, 0.1, "kubectl apply --server-side -f")
+	}
 	return nil
 }
 
 func report(what string, ours, theirs time.Duration, limit float64, vs string) {
-	ratio := float64(ours) / float64(theirs)
+	line(what, ours.Round(time.Millisecond).String(), theirs.Round(time.Millisecond).String(), float64(ours)/float64(theirs), limit, vs)
+}
+
+func reportMem(what string, ours, theirs int64, limit float64, vs string) {
+	mib := func(kib int64) string { return fmt.Sprintf("%.0fMiB", float64(kib)/1024) }
+	line(what, mib(ours), mib(theirs), float64(ours)/float64(theirs), limit, vs)
+}
+
+func line(what, ours, theirs string, ratio, limit float64, vs string) {
 	verdict := "ok"
 	if ratio > limit {
-		verdict = "OVER TARGET"
+		verdict = "MISSED"
+		missed = true
 	}
-	fmt.Printf("%-58s kubectl-atlas %8s  %-38s %8s  ratio %.2f (target <= %.1f) %s\n",
-		what, ours.Round(time.Millisecond), vs, theirs.Round(time.Millisecond), ratio, limit, verdict)
+	fmt.Printf("| %s | %s | %s %s | %.2fx | <= %.1fx | %s |\n", what, ours, vs, theirs, ratio, limit, verdict)
 }
 
 func (b *bench) cmd(bin string, args ...string) *exec.Cmd {
@@ -188,99 +238,180 @@ func (b *bench) waitLatency() (time.Duration, time.Duration, error) {
 	return median(ours), median(theirs), nil
 }
 
-func (b *bench) status() (time.Duration, time.Duration, error) {
-	ns := "bench-status"
-	if err := b.namespace(ns); err != nil {
-		return 0, 0, err
+// createReady creates n AtlasMigrations spread over the namespaces and writes their status
+// (every tenth one not Ready unless allReady), 32 requests at a time.
+func (b *bench) createReady(namespaces []string, n int, allReady bool) error {
+	for _, ns := range namespaces {
+		if err := b.namespace(ns); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, *statusN)
-	sem := make(chan struct{}, 16)
-	for i := 0; i < *statusN; i++ {
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 32)
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			name := fmt.Sprintf("m%04d", i)
+			ns, name := namespaces[i%len(namespaces)], fmt.Sprintf("m%05d", i)
 			if _, err := b.dyn.Resource(atlas.MigrationGVR).Namespace(ns).Create(context.Background(), migration(ns, name), metav1.CreateOptions{}); err != nil {
 				errs <- err
 				return
 			}
-			if err := b.setReady(ns, name, i%10 != 0); err != nil {
+			if err := b.setReady(ns, name, allReady || i%10 != 0); err != nil {
 				errs <- err
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return 0, 0, err
-	}
-	return b.compare(
-		func(int) *exec.Cmd { return b.cmd(*pluginBin, "status", "-n", ns) },
-		func(int) *exec.Cmd { return b.cmd(*kubectlBin, "get", "atlasmigrations", "-n", ns, "-o", "json") })
+	return <-errs
 }
 
-// apply: 60 objects (ConfigMaps, Secrets, Services: healthy at once) in waves 0, 1, 2, each run
-// into a fresh namespace so both tools create everything.
-func (b *bench) apply() (time.Duration, time.Duration, error) {
+func (b *bench) status() (pair, error) {
+	var namespaces []string
+	for i := 0; i < *statusNS; i++ {
+		namespaces = append(namespaces, fmt.Sprintf("bench-status-%03d", i))
+	}
+	if err := b.createReady(namespaces, *statusN, false); err != nil {
+		return pair{}, err
+	}
+	return b.compare(
+		func(int) *exec.Cmd { return b.cmd(*pluginBin, "status", "-A") },
+		func(int) *exec.Cmd { return b.cmd(*kubectlBin, "get", "atlasmigrations", "-A", "-o", "json") })
+}
+
+func (b *bench) waitAll() (pair, error) {
+	ns := "bench-wait-all"
+	if err := b.createReady([]string{ns}, *waitN, true); err != nil {
+		return pair{}, err
+	}
+	// kubectl waits for the objects one after the other (a list and a watch each): minutes for
+	// 1,000, so one run each.
+	return b.compareRuns(1,
+		func(int) *exec.Cmd {
+			return b.cmd(*pluginBin, "wait", "atlasmigration", "--all", "-n", ns, "--timeout", "15m")
+		},
+		func(int) *exec.Cmd {
+			return b.cmd(*kubectlBin, "wait", "atlasmigrations", "--all", "-n", ns, "--for=condition=Ready", "--timeout", "15m")
+		})
+}
+
+// applyDoc is one object of the apply folder: ConfigMaps, Secrets, ServiceAccounts and
+// ClusterIP Services (healthy at once, the Services by Argo CD's built-in check), in waves 0-4;
+// every 50th object is a hook (PreSync, PostSync, Helm pre-install/post-upgrade with a weight).
+func applyDoc(i, wave int) string {
+	ann := fmt.Sprintf("argocd.argoproj.io/sync-wave: \"%d\"", wave)
+	switch i % 50 {
+	case 10:
+		ann = "argocd.argoproj.io/hook: PreSync"
+	case 20:
+		ann = `argocd.argoproj.io/hook: "PostSync,Skip"`
+	case 30:
+		ann = `helm.sh/hook: pre-install, helm.sh/hook-weight: "-1"`
+	case 40:
+		ann = "helm.sh/hook: post-upgrade"
+	}
+	meta := fmt.Sprintf("metadata:\n  name: o-%04d\n  annotations: {%s}\n", i, ann)
+	switch i % 4 {
+	case 0:
+		return "---\napiVersion: v1\nkind: ConfigMap\n" + meta + fmt.Sprintf("data: {k: v%d}\n", i)
+	case 1:
+		return "---\napiVersion: v1\nkind: Secret\n" + meta + fmt.Sprintf("stringData: {k: v%d}\n", i)
+	case 2:
+		return "---\napiVersion: v1\nkind: ServiceAccount\n" + meta
+	}
+	return "---\napiVersion: v1\nkind: Service\n" + meta + "spec: {clusterIP: None, ports: [{port: 80}], selector: {app: a}}\n" // headless: the test control plane has 254 service IPs
+}
+
+// apply: the folder, one file per wave, each run into a fresh namespace so both tools create
+// everything.
+func (b *bench) apply() (pair, error) {
 	dir, err := os.MkdirTemp("", "bench-apply-")
 	if err != nil {
-		return 0, 0, err
+		return pair{}, err
 	}
 	defer os.RemoveAll(dir)
-	for wave := 0; wave < 3; wave++ {
+	perWave := *applyN / 5
+	for wave := 0; wave < 5; wave++ {
 		var docs string
-		for i := 0; i < 20; i++ {
-			ann := fmt.Sprintf("  annotations: {argocd.argoproj.io/sync-wave: \"%d\"}\n", wave)
-			switch i % 3 {
-			case 0:
-				docs += fmt.Sprintf("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d-%d\n%sdata: {k: v%d}\n", wave, i, ann, i)
-			case 1:
-				docs += fmt.Sprintf("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%d-%d\n%sstringData: {k: v%d}\n", wave, i, ann, i)
-			default:
-				docs += fmt.Sprintf("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-%d-%d\n%sspec: {ports: [{port: 80}], selector: {app: a}}\n", wave, i, ann)
-			}
+		for i := wave * perWave; i < (wave+1)*perWave; i++ {
+			docs += applyDoc(i, wave)
 		}
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("wave%d.yaml", wave)), []byte(docs), 0o644); err != nil {
-			return 0, 0, err
+			return pair{}, err
 		}
 	}
 	for i := 0; i < *runs; i++ {
 		for _, p := range []string{"ours", "theirs"} {
 			if err := b.namespace(fmt.Sprintf("bench-apply-%s-%d", p, i)); err != nil {
-				return 0, 0, err
+				return pair{}, err
 			}
 		}
 	}
 	return b.compare(
 		func(i int) *exec.Cmd {
-			return b.cmd(*pluginBin, "apply", "-n", fmt.Sprintf("bench-apply-ours-%d", i), "-f", dir)
+			return b.cmd(*pluginBin, "apply", "-n", fmt.Sprintf("bench-apply-ours-%d", i), "-f", dir, "--wait")
 		},
 		func(i int) *exec.Cmd {
 			return b.cmd(*kubectlBin, "apply", "--server-side", "-n", fmt.Sprintf("bench-apply-theirs-%d", i), "-f", dir)
 		})
 }
 
-// compare runs both commands alternately and returns their median wall times.
-func (b *bench) compare(ours, theirs func(i int) *exec.Cmd) (time.Duration, time.Duration, error) {
-	var a, k []time.Duration
-	for i := 0; i < *runs; i++ {
+// measured is the medians of one tool's runs: wall time and peak memory (max RSS, KiB).
+type measured struct {
+	wall   time.Duration
+	maxRSS int64
+}
+
+type pair struct{ ours, theirs measured }
+
+// compare runs both commands alternately, -runs times, and returns their median wall times and
+// peak memory.
+func (b *bench) compare(ours, theirs func(i int) *exec.Cmd) (pair, error) {
+	return b.compareRuns(*runs, ours, theirs)
+}
+
+func (b *bench) compareRuns(n int, ours, theirs func(i int) *exec.Cmd) (pair, error) {
+	var walls [2][]time.Duration
+	var rss [2][]int64
+	for i := 0; i < n; i++ {
 		for j, mk := range []func(int) *exec.Cmd{ours, theirs} {
 			c := mk(i)
 			start := time.Now()
+			var stderr bytes.Buffer
+			c.Stderr = &stderr // kubectl wait prints a line per object; shown only on failure
 			if err := c.Run(); err != nil {
-				return 0, 0, fmt.Errorf("%v: %w", c.Args, err)
+				return pair{}, fmt.Errorf("%v: %w\n%s", c.Args, err, tail(stderr.String(), 2000))
 			}
-			if j == 0 {
-				a = append(a, time.Since(start))
-			} else {
-				k = append(k, time.Since(start))
+			walls[j] = append(walls[j], time.Since(start))
+			if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				rss[j] = append(rss[j], ru.Maxrss) // KiB on Linux
 			}
 		}
 	}
-	return median(a), median(k), nil
+	m := func(j int) measured {
+		return measured{wall: median(walls[j]), maxRSS: medianInt(rss[j])}
+	}
+	return pair{ours: m(0), theirs: m(1)}, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func medianInt(xs []int64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]int64(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func median(ds []time.Duration) time.Duration {
