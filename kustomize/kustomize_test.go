@@ -275,6 +275,26 @@ func TestSchemaGenerator(t *testing.T) {
 	assert.Equal(t, "5", cm.GetAnnotations()["argocd.argoproj.io/sync-wave"])
 }
 
+// TestInlineURLNoteNamesSpecFields: scaffold's note about an inline password reaches a kustomize
+// user with the generator's own field, never a kubectl atlas flag.
+func TestInlineURLNoteNamesSpecFields(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"kustomization.yaml": "generators:\n- generator.yaml\n",
+		"generator.yaml": generatorYAML(kustomize.KindSchemaGenerator, "shop", fnAnnotation(),
+			"schema: schema.sql\nurl: postgres://u:hunter2@db/app\n"),
+		"schema.sql": "CREATE TABLE t (id int);\n",
+	}
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	_, stderr, err := build(t, dir)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "holds a password and will be committed in clear text: set spec.urlFrom to a Secret instead of spec.url")
+	assert.NotContains(t, stderr, "--url-secret")
+	assert.NotContains(t, stderr, "hunter2")
+}
+
 // TestBadInputErrors: bad directories fail the build with the error `configmap` gives for the
 // same directory, prefixed with the generator, and nothing is generated.
 func TestBadInputErrors(t *testing.T) {

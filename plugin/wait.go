@@ -83,8 +83,6 @@ type WaitOptions struct {
 	sets    []cluster.Selector
 	cond    string
 	version string
-	// Progress overrides the terminal detection of stderr (tests).
-	Progress *cluster.Progress
 
 	genericiooptions.IOStreams
 }
@@ -284,10 +282,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		waitCtx, cancel = context.WithTimeout(sigCtx, o.Timeout)
 		defer cancel()
 	}
-	progress := o.Progress
-	if progress == nil {
-		progress = cluster.NewProgress(o.ErrOut)
-	}
+	progress := cluster.NewProgress(o.ErrOut)
 	spec := cluster.WaitSpec{
 		Objects:    o.refs,
 		Sets:       o.sets,

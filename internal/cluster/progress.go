@@ -29,11 +29,6 @@ func NewProgress(w io.Writer) *Progress {
 	return &Progress{w: w, enabled: tty, color: tty && UseColor(), start: time.Now()}
 }
 
-// NewProgressTo forces progress on (tests, --progress), without colour.
-func NewProgressTo(w io.Writer) *Progress {
-	return &Progress{w: w, enabled: true, start: time.Now()}
-}
-
 // Enabled says whether lines are written.
 func (p *Progress) Enabled() bool { return p != nil && p.enabled }
 
