@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
 )
 
 const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
@@ -186,7 +187,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		Wait:     o.Wait,
 		Force:    o.ForceConflicts,
 		Out:      o.Out,
-		Progress: cluster.NewProgress(o.ErrOut),
+		Progress: progress.New(o.ErrOut),
 	})
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/status"
 )
 
 const statusLong = `Show what every AtlasSchema and AtlasMigration is doing, with the health verdict Argo CD
@@ -145,7 +146,7 @@ func (o *StatusOptions) Validate() error {
 	}
 	for _, n := range o.names {
 		if kind, name, ok := strings.Cut(n, "/"); ok {
-			if _, err := cluster.ParseAtlasKind(kind); err != nil {
+			if _, err := atlas.ParseKind(kind); err != nil {
 				return exitcode.UsageErrorf("%s: %v", n, err)
 			}
 			if name == "" {
@@ -168,7 +169,7 @@ func (o *StatusOptions) selectors() []cluster.Selector {
 	ns := o.namespace()
 	if len(o.names) == 0 {
 		var sels []cluster.Selector
-		for _, k := range cluster.AtlasKinds {
+		for _, k := range atlas.Kinds {
 			sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, LabelSelector: o.Selector})
 		}
 		return sels
@@ -178,12 +179,12 @@ func (o *StatusOptions) selectors() []cluster.Selector {
 		kind, name, ok := strings.Cut(n, "/")
 		if !ok {
 			// A bare name may be either kind.
-			for _, k := range cluster.AtlasKinds {
+			for _, k := range atlas.Kinds {
 				sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, Name: n})
 			}
 			continue
 		}
-		k, _ := cluster.ParseAtlasKind(kind)
+		k, _ := atlas.ParseKind(kind)
 		sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, Name: name})
 	}
 	return sels
@@ -225,9 +226,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 
 // list reads every selector (concurrently) and keeps only the record of each object: pages are
 // judged as they arrive and dropped, so memory holds one page per selector, not every object.
-func (o *StatusOptions) list(ctx context.Context) ([]cluster.Record, error) {
+func (o *StatusOptions) list(ctx context.Context) ([]status.Record, error) {
 	sels := o.selectors()
-	results := make([][]cluster.Record, len(sels))
+	results := make([][]status.Record, len(sels))
 	errs := make([]error, len(sels))
 	var wg sync.WaitGroup
 	for i, sel := range sels {
@@ -241,7 +242,7 @@ func (o *StatusOptions) list(ctx context.Context) ([]cluster.Record, error) {
 		}()
 	}
 	wg.Wait()
-	var out []cluster.Record
+	var out []status.Record
 	for i, err := range errs {
 		if err != nil {
 			return nil, cluster.Explain(err, "list", sels[i].GVR, sels[i].Namespace)
@@ -253,7 +254,7 @@ func (o *StatusOptions) list(ctx context.Context) ([]cluster.Record, error) {
 }
 
 // checkNamed fails for a name that matched nothing.
-func (o *StatusOptions) checkNamed(recs []cluster.Record) error {
+func (o *StatusOptions) checkNamed(recs []status.Record) error {
 	found := map[string]bool{}
 	for _, r := range recs {
 		found[r.Name] = true
@@ -263,7 +264,7 @@ func (o *StatusOptions) checkNamed(recs []cluster.Record) error {
 	for _, n := range o.names {
 		key := n
 		if kind, name, ok := strings.Cut(n, "/"); ok {
-			k, _ := cluster.ParseAtlasKind(kind)
+			k, _ := atlas.ParseKind(kind)
 			key = strings.ToLower(k.Kind) + "/" + name
 		}
 		if !found[key] {
@@ -277,7 +278,7 @@ func (o *StatusOptions) checkNamed(recs []cluster.Record) error {
 	return nil
 }
 
-func (o *StatusOptions) checkDirHasMigrations(recs []cluster.Record) error {
+func (o *StatusOptions) checkDirHasMigrations(recs []status.Record) error {
 	for _, r := range recs {
 		if r.Kind == atlas.KindAtlasMigration {
 			return nil
@@ -287,15 +288,15 @@ func (o *StatusOptions) checkDirHasMigrations(recs []cluster.Record) error {
 }
 
 // records judges every object and sorts the records (namespace, kind, name).
-func (o *StatusOptions) records(objs []unstructured.Unstructured) []cluster.Record {
+func (o *StatusOptions) records(objs []unstructured.Unstructured) []status.Record {
 	recs := o.judge(objs)
 	sortRecords(recs)
 	return recs
 }
 
 // judge makes the records of objs, in parallel: the Lua VM is the expensive part.
-func (o *StatusOptions) judge(objs []unstructured.Unstructured) []cluster.Record {
-	recs := make([]cluster.Record, len(objs))
+func (o *StatusOptions) judge(objs []unstructured.Unstructured) []status.Record {
+	recs := make([]status.Record, len(objs))
 	workers := min(runtime.GOMAXPROCS(0), len(objs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -312,7 +313,7 @@ func (o *StatusOptions) judge(objs []unstructured.Unstructured) []cluster.Record
 	return recs
 }
 
-func sortRecords(recs []cluster.Record) {
+func sortRecords(recs []status.Record) {
 	sort.Slice(recs, func(i, j int) bool {
 		a, b := recs[i], recs[j]
 		if a.Namespace != b.Namespace {
@@ -325,20 +326,20 @@ func sortRecords(recs []cluster.Record) {
 	})
 }
 
-func (o *StatusOptions) record(obj *unstructured.Unstructured) cluster.Record {
-	r := cluster.Summarize(obj)
+func (o *StatusOptions) record(obj *unstructured.Unstructured) status.Record {
+	r := status.Summarize(obj)
 	if o.Dir != "" && r.Kind == atlas.KindAtlasMigration {
-		r.Pending = cluster.PendingVersions(o.versions, r.LastAppliedVersion)
+		r.Pending = atlas.PendingVersions(o.versions, r.LastAppliedVersion)
 	}
 	return r
 }
 
 // statusList is the -o json|yaml document.
 type statusList struct {
-	Items []cluster.Record `json:"items"`
+	Items []status.Record `json:"items"`
 }
 
-func (o *StatusOptions) print(recs []cluster.Record) error {
+func (o *StatusOptions) print(recs []status.Record) error {
 	switch o.Output {
 	case "json":
 		b, err := json.MarshalIndent(statusList{Items: nonNil(recs)}, "", "  ")
@@ -363,9 +364,9 @@ func (o *StatusOptions) print(recs []cluster.Record) error {
 	return tw.Flush()
 }
 
-func nonNil(recs []cluster.Record) []cluster.Record {
+func nonNil(recs []status.Record) []status.Record {
 	if recs == nil {
-		return []cluster.Record{}
+		return []status.Record{}
 	}
 	return recs
 }
@@ -385,7 +386,7 @@ func (o *StatusOptions) header() []string {
 	return append(h, "MESSAGE")
 }
 
-func (o *StatusOptions) row(r *cluster.Record) []string {
+func (o *StatusOptions) row(r *status.Record) []string {
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
@@ -425,7 +426,7 @@ func (o *StatusOptions) row(r *cluster.Record) []string {
 	return append(row, dash(msg))
 }
 
-func pendingCell(r *cluster.Record, wide bool) string {
+func pendingCell(r *status.Record, wide bool) string {
 	if r.Kind != atlas.KindAtlasMigration {
 		return "-"
 	}
@@ -552,7 +553,7 @@ func (o *StatusOptions) watch(ctx context.Context) error {
 	}
 }
 
-func (o *StatusOptions) rowWithoutAge(r *cluster.Record) []string {
+func (o *StatusOptions) rowWithoutAge(r *status.Record) []string {
 	row := o.row(r)
 	i := 5
 	if o.AllNamespaces {

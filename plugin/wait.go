@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
@@ -156,7 +157,7 @@ func (o *WaitOptions) Validate() error {
 	}
 	for _, a := range o.args {
 		kind, name, hasName := strings.Cut(a, "/")
-		if _, err := cluster.ParseAtlasKind(kind); err != nil {
+		if _, err := atlas.ParseKind(kind); err != nil {
 			return exitcode.UsageErrorf("%s: %v", a, err)
 		}
 		switch {
@@ -172,7 +173,7 @@ func (o *WaitOptions) Validate() error {
 		// Two kinds with a selector: fine, each kind once.
 		seen := map[string]bool{}
 		for _, a := range o.args {
-			k, _ := cluster.ParseAtlasKind(a)
+			k, _ := atlas.ParseKind(a)
 			if seen[k.Kind] {
 				return exitcode.UsageErrorf("%s given twice", a)
 			}
@@ -188,12 +189,12 @@ func (o *WaitOptions) resolve() error {
 	if o.AllNamespaces {
 		ns = ""
 	}
-	kinds := cluster.AtlasKinds
+	kinds := atlas.Kinds
 	if o.Selector != "" || o.All {
 		if len(o.args) > 0 {
 			kinds = nil
 			for _, a := range o.args {
-				k, _ := cluster.ParseAtlasKind(a)
+				k, _ := atlas.ParseKind(a)
 				kinds = append(kinds, k)
 			}
 		}
@@ -211,7 +212,7 @@ func (o *WaitOptions) resolve() error {
 	seen := map[cluster.Ref]bool{}
 	for _, a := range o.args {
 		kind, name, _ := strings.Cut(a, "/")
-		k, _ := cluster.ParseAtlasKind(kind)
+		k, _ := atlas.ParseKind(kind)
 		if o.cond == forApplied && k.Kind != atlas.KindAtlasMigration {
 			return exitcode.UsageErrorf("%s: --for applied=VERSION applies to AtlasMigration only (AtlasSchema has no version)", a)
 		}
@@ -237,11 +238,11 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 	}
 	if obj == nil {
 		if deleted {
-			return cluster.Check{State: cluster.Failed, Status: "Deleted", Message: "deleted while waiting for it"}
+			return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
 		}
 		return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing), Message: "does not exist yet"}
 	}
-	h := cluster.Health(obj)
+	h := healthcheck.Judge(obj)
 	ch := cluster.Check{Status: string(h.Status), Message: h.Message}
 	switch h.Status {
 	case healthcheck.Healthy:
@@ -251,7 +252,7 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			ch.Note = "version " + v
 		}
 		if o.cond == forApplied {
-			if !cluster.VersionApplied(o.version, v) {
+			if !atlas.VersionApplied(o.version, v) {
 				ch.State = cluster.Pending
 				ch.Status = string(healthcheck.Progressing)
 				have := v
@@ -262,7 +263,9 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			}
 		}
 	case healthcheck.Degraded:
-		ch.State = cluster.Failed
+		ch.State, ch.Cause = cluster.Failed, cluster.CauseDegraded
+	case healthcheck.Suspended:
+		ch.State, ch.Notice = cluster.Pending, true
 	default:
 		ch.State = cluster.Pending
 	}
@@ -282,19 +285,20 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		waitCtx, cancel = context.WithTimeout(sigCtx, o.Timeout)
 		defer cancel()
 	}
-	progress := cluster.NewProgress(o.ErrOut)
+	progress := progress.New(o.ErrOut)
 	spec := cluster.WaitSpec{
-		Objects:    o.refs,
-		Sets:       o.sets,
-		AllowEmpty: o.cond == forDelete,
-		Once:       o.Timeout == 0,
-		Judge:      o.judge,
+		Objects:      o.refs,
+		Sets:         o.sets,
+		AllowEmpty:   o.cond == forDelete,
+		Once:         o.Timeout == 0,
+		Judge:        o.judge,
+		OnConnection: progress.Connection,
 		OnChange: func(ref cluster.Ref, c cluster.Check) {
 			subject := ""
 			if ref.Name != "" {
 				subject = ref.String()
 			}
-			if c.Status == string(healthcheck.Suspended) || c.Status == "Trouble" || c.Status == "Recovered" {
+			if c.Notice {
 				progress.Notice(subject, c.Status, c.Message)
 				return
 			}
@@ -316,7 +320,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	case errors.As(err, &failed):
-		if failed.Check.Status == string(healthcheck.Degraded) {
+		if failed.Degraded() {
 			return exitcode.New(exitcode.Degraded, fmt.Errorf("%s in namespace %s is Degraded: %s", failed.Ref, failed.Ref.Namespace, redact.String(failed.Check.Message)))
 		}
 		return exitcode.Newf(exitcode.Failure, "%s in namespace %s was deleted while waiting for it", failed.Ref, failed.Ref.Namespace)

@@ -8,8 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // State is where one object stands in a wait.
@@ -21,9 +19,23 @@ const (
 	Failed               // stop: the object is Degraded, or gone when it must not be
 )
 
+// Cause says why a Check is Failed. Callers decide on State, Cause and Notice; Status is a word
+// for people only.
+type Cause int
+
+const (
+	NoCause       Cause = iota
+	CauseDegraded       // the health check says Degraded
+	CauseDeleted        // deleted while waited for
+)
+
 // Check is the verdict on one object. Status and Message are shown in progress lines.
 type Check struct {
-	State   State
+	State State
+	Cause Cause
+	// Notice marks a state a pipeline log must show even off a terminal (a plan waiting for
+	// approval: nothing else would tell why the wait takes long).
+	Notice  bool
 	Status  string
 	Message string
 	// Note is a short fact for the success line, e.g. the applied version.
@@ -58,9 +70,11 @@ type WaitSpec struct {
 	// Judge decides on one object. obj is nil when it does not exist; deleted is true when it
 	// existed earlier in this wait and was deleted since.
 	Judge func(obj *unstructured.Unstructured, deleted bool) Check
-	// OnChange, if set, is called (from the waiting goroutine) whenever an object's Check
-	// changes, and with Trouble / Recovered messages about the connection (ref is zero then).
+	// OnChange, if set, is called (from the waiting goroutine) whenever an object's Check changes.
 	OnChange func(ref Ref, c Check)
+	// OnConnection, if set, is called with the error (credentials redacted) when the API server
+	// stops answering, and with nil when it answers again; the wait keeps retrying meanwhile.
+	OnConnection func(err error)
 }
 
 // FailedError is a wait stopped by an object in State Failed.
@@ -77,7 +91,7 @@ func (e *FailedError) Error() string {
 }
 
 // Degraded tells a Degraded object from one that failed otherwise (deleted while waited for).
-func (e *FailedError) Degraded() bool { return e.Check.Status == "Degraded" }
+func (e *FailedError) Degraded() bool { return e.Check.Cause == CauseDegraded }
 
 // Outcome is the last Check of every object when a wait ends, sorted by Ref.
 type Outcome struct {
@@ -204,13 +218,13 @@ func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]Outcome, error) {
 		case Fatal:
 			return outcomes(), ev.Err
 		case Trouble:
-			if spec.OnChange != nil {
-				spec.OnChange(Ref{}, Check{State: Pending, Status: "Trouble", Message: "the API server is unreachable, retrying: " + redact.String(ev.Err.Error())})
+			if spec.OnConnection != nil {
+				spec.OnConnection(Redacted(ev.Err))
 			}
 			continue
 		case Recovered:
-			if spec.OnChange != nil {
-				spec.OnChange(Ref{}, Check{State: Pending, Status: "Recovered", Message: "the API server is reachable again"})
+			if spec.OnConnection != nil {
+				spec.OnConnection(nil)
 			}
 			continue
 		case Synced:

@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/status"
 )
 
 var spaces = regexp.MustCompile(` {2,}`)
@@ -87,7 +88,7 @@ func TestStatusMixed(t *testing.T) {
 	r = run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
 	assert.NotContains(t, r.stdout, "hunter2")
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, 4)
 	good := doc.Items[1]
@@ -143,7 +144,7 @@ func TestStatusDirPending(t *testing.T) {
 
 	r = run(context.Background(), "status", "-n", ns, "--dir", dir, "-o", "json", "atlasmigration/app")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, 1)
 	assert.Equal(t, []string{"20240102000000", "20240103000000"}, doc.Items[0].Pending)
@@ -215,7 +216,7 @@ func TestStatusManyResources(t *testing.T) {
 	}
 	r := run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, n)
 	assert.Equal(t, "m0000", doc.Items[0].Name)

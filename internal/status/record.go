@@ -1,57 +1,17 @@
-package cluster
+// Package status is the view model of `kubectl atlas status`: what it reports about one Atlas
+// resource (Record), read from the object with every string redacted and health judged by the
+// project's script.
+package status
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
-
-// AtlasKinds are the operator's two kinds, in the order status lists them.
-var AtlasKinds = []AtlasKind{
-	{Kind: atlas.KindAtlasMigration, GVR: atlas.MigrationGVR},
-	{Kind: atlas.KindAtlasSchema, GVR: atlas.SchemaGVR},
-}
-
-// AtlasKind pairs a kind with its resource.
-type AtlasKind struct {
-	Kind string
-	GVR  schema.GroupVersionResource
-}
-
-// ParseAtlasKind accepts what a kubectl user would type for an Atlas kind: atlasmigration,
-// atlasmigrations, AtlasMigration, atlasmigrations.db.atlasgo.io (case-insensitive).
-func ParseAtlasKind(s string) (AtlasKind, error) {
-	k := strings.ToLower(s)
-	if g := "." + atlas.Group; strings.HasSuffix(k, g) {
-		k = strings.TrimSuffix(k, g)
-	} else if g := "." + atlas.Version + "." + atlas.Group; strings.HasSuffix(k, g) {
-		k = strings.TrimSuffix(k, g)
-	}
-	for _, ak := range AtlasKinds {
-		l := strings.ToLower(ak.Kind)
-		if k == l || k == ak.GVR.Resource {
-			return ak, nil
-		}
-	}
-	return AtlasKind{}, fmt.Errorf("unknown kind %q: use atlasmigration or atlasschema", s)
-}
-
-// Health is the verdict of the project's health script on an Atlas object (the one
-// interpretation of its conditions), with credentials redacted from the message.
-func Health(obj *unstructured.Unstructured) healthcheck.Result {
-	res, _, err := healthcheck.Evaluate(obj)
-	if err != nil {
-		return healthcheck.Result{Status: healthcheck.Unknown, Message: "health check failed: " + redact.String(err.Error())}
-	}
-	return res // Evaluate has redacted the message
-}
 
 // Condition is one status condition, as status -o json|yaml prints it.
 type Condition struct {
@@ -102,7 +62,7 @@ func Summarize(obj *unstructured.Unstructured) Record {
 		Kind:       obj.GetKind(),
 		Namespace:  obj.GetNamespace(),
 		Name:       obj.GetName(),
-		Health:     Health(obj),
+		Health:     healthcheck.Judge(obj),
 		Generation: obj.GetGeneration(),
 		created:    obj.GetCreationTimestamp().Time,
 	}
@@ -155,25 +115,4 @@ func Summarize(obj *unstructured.Unstructured) Record {
 		r.Conditions = append(r.Conditions, cond)
 	}
 	return r
-}
-
-// VersionApplied reports whether migration version v counts as applied when the database's
-// last revision is last. Atlas's rule (migrate.Executor.Pending): versions compare as strings,
-// byte by byte, so with unpadded versions "10" is below "9". Atlas applies files in file-name
-// order and takes as applied every file up to the last one whose version is <= last.
-func VersionApplied(v, last string) bool {
-	return last != "" && v <= last
-}
-
-// PendingVersions are the versions of a directory, in its file-name order (migrate.LocalDir),
-// that atlas would still apply after last: everything after the last file whose version is
-// <= last; all of them when there is none.
-func PendingVersions(dir []string, last string) []string {
-	idx := -1
-	for i, v := range dir {
-		if VersionApplied(v, last) {
-			idx = i
-		}
-	}
-	return append([]string{}, dir[idx+1:]...)
 }
