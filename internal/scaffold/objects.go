@@ -333,34 +333,7 @@ func (b *builder) database() error {
 			Ports:    []corev1.ServicePort{{Name: d.portName, Port: d.port, TargetPort: intstr.FromString(d.portName)}},
 		},
 	}
-	one := int32(1)
-	dep := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			// A database must not run twice on one volume while rolling out.
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name:  o.WithDB,
-					Image: d.image,
-					Env: []corev1.EnvVar{
-						{Name: d.passwordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: secretKeySelector(SecretRef{Name: name, Key: "password"})}},
-						{Name: d.dbEnv, Value: demoDatabase},
-					},
-					Ports: []corev1.ContainerPort{{Name: d.portName, ContainerPort: d.port}},
-					ReadinessProbe: &corev1.Probe{
-						ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: d.probe}},
-						InitialDelaySeconds: 5,
-						PeriodSeconds:       5,
-					},
-				}}},
-			},
-		},
-	}
+	dep := dbDeployment(o.WithDB, d, name, labels)
 	// The Secret is read by the Atlas resource and the app: never in a later wave than they are.
 	secretWave := min(b.waves.DB, b.waves.Schema)
 	if o.WithApp != "" {
@@ -382,6 +355,39 @@ func (b *builder) database() error {
 		b.add(x.role, x.file, u, x.wave)
 	}
 	return nil
+}
+
+// dbDeployment runs the demo database engine: one replica, recreated rather than rolled (a
+// database must not run twice on one volume), ready when its own client answers.
+func dbDeployment(engine string, d dbSpec, name string, labels map[string]string) *appsv1.Deployment {
+	one := int32(1)
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			// A database must not run twice on one volume while rolling out.
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name:  engine,
+					Image: d.image,
+					Env: []corev1.EnvVar{
+						{Name: d.passwordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: secretKeySelector(SecretRef{Name: name, Key: "password"})}},
+						{Name: d.dbEnv, Value: demoDatabase},
+					},
+					Ports: []corev1.ContainerPort{{Name: d.portName, ContainerPort: d.port}},
+					ReadinessProbe: &corev1.Probe{
+						ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: d.probe}},
+						InitialDelaySeconds: 5,
+						PeriodSeconds:       5,
+					},
+				}}},
+			},
+		},
+	}
 }
 
 // app builds the application placeholder; it gets the database URL from the same Secret the
