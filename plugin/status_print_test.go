@@ -90,3 +90,17 @@ func TestStatusOutputUsage(t *testing.T) {
 		assert.Equal(t, exitcode.Usage, code, "%v", args)
 	}
 }
+
+func TestVersionPrinters(t *testing.T) {
+	out, _, code := runAtlas(t, "version", "-o", "json")
+	require.Equal(t, 0, code)
+	var info VersionInfo
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Equal(t, "dev", info.Version)
+	assert.Contains(t, out, "\n    \"version\"", "cli-runtime's indentation, as status -o json")
+	out, _, code = runAtlas(t, "version", "-o", "yaml")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "version: dev\n")
+	_, _, code = runAtlas(t, "version", "-o", "xml")
+	assert.Equal(t, exitcode.Usage, code)
+}
