@@ -3,9 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -28,23 +25,19 @@ type statusWatch struct {
 	synced  int
 }
 
-// watch follows the selection until ctx ends or Ctrl-C.
+// watch follows the selection until Ctrl-C (ctx cancelled).
 func (o *StatusOptions) watch(ctx context.Context) error {
-	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	sels := o.selectors()
 	w := &statusWatch{o: o, cols: o.columns(), tw: newTable(o.Out), objs: map[string]*unstructured.Unstructured{}, last: map[string]string{}, sources: len(sels)}
-	events := o.client.Follow(sigCtx, sels)
+	events := o.client.Follow(ctx, sels)
 	for {
 		select {
-		case <-sigCtx.Done():
-			if ctx.Err() == nil {
-				return exitcode.Newf(exitcode.Interrupted, "interrupted")
-			}
-			return ctx.Err()
+		case <-ctx.Done():
+			// Ctrl-C (plugin.Main cancels the context): --watch's normal end.
+			return exitcode.Newf(exitcode.Interrupted, "interrupted")
 		case ev, ok := <-events:
 			if !ok {
-				return ctx.Err()
+				return exitcode.Newf(exitcode.Interrupted, "interrupted")
 			}
 			if err := w.handle(ev); err != nil {
 				return err

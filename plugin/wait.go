@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,7 +107,7 @@ func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource in the namespace (of KIND, if given)")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "With -l or --all: select in all namespaces")
 	cmd.Flags().StringVar(&o.For, "for", forHealthy, "Condition: healthy, applied=VERSION (AtlasMigration), or delete")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once, a negative value waits without limit")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once without waiting, a negative value waits without limit")
 	cmd.ValidArgsFunction = completeWaitArgs(configFlags)
 	return cmd
 }
@@ -120,19 +117,23 @@ func (o *WaitOptions) Complete(args []string) error {
 	o.args = args
 	cond, version, _ := strings.Cut(o.For, "=")
 	o.cond, o.version = strings.ToLower(strings.TrimSpace(cond)), strings.TrimSpace(version)
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	c, err := cluster.New(o.configFlags)
 	if err != nil {
 		return err
 	}
 	o.client = c
+	return nil
+}
+
+// Validate checks flags and arguments, then resolves them into refs and selections.
+func (o *WaitOptions) Validate() error {
+	if err := o.validateFlags(); err != nil {
+		return err
+	}
 	return o.resolve()
 }
 
-// Validate checks flags and arguments that need no cluster.
-func (o *WaitOptions) Validate() error {
+func (o *WaitOptions) validateFlags() error {
 	switch {
 	case o.cond == forHealthy || o.cond == forDelete:
 		if o.version != "" {
@@ -277,12 +278,10 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	waitCtx := sigCtx
+	waitCtx := ctx
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
-		waitCtx, cancel = context.WithTimeout(sigCtx, o.Timeout)
+		waitCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
 	progress := progress.New(o.ErrOut)
@@ -306,8 +305,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		},
 	}
 	outcomes, err := o.client.Wait(waitCtx, spec)
-	interrupted := sigCtx.Err() != nil && ctx.Err() == nil
-	stop()
+	interrupted := ctx.Err() != nil // Ctrl-C (plugin.Main)
 	var failed *cluster.FailedError
 	isCtxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 	switch {

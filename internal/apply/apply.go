@@ -34,6 +34,9 @@ type Options struct {
 	DryRun string
 	// Wait gates the last group too (Argo CD does not).
 	Wait bool
+	// Once checks each gate's health once instead of waiting for it (--timeout 0): a group not
+	// healthy at once ends the apply with context.DeadlineExceeded.
+	Once bool
 	// Force takes over fields owned by other field managers.
 	Force bool
 	// Out gets the result lines (one per group and object, the summary).
@@ -364,6 +367,7 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 	r.opts.Progress.Line("", "Waiting", fmt.Sprintf("%s: %d object(s) to become healthy", g.Name(), len(refs)))
 	outcomes, err := r.c.Wait(ctx, cluster.WaitSpec{
 		Objects: refs,
+		Once:    r.opts.Once,
 		Judge: func(obj *unstructured.Unstructured, deleted bool) cluster.Check {
 			if obj == nil {
 				if deleted {
