@@ -208,3 +208,13 @@ func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
 	res.Message = redact.String(res.Message)
 	return res, ok, err
 }
+
+// Judge is the verdict of the project's health script on an Atlas object (the one
+// interpretation of its conditions), with credentials redacted from the message.
+func Judge(obj *unstructured.Unstructured) Result {
+	res, _, err := Evaluate(obj)
+	if err != nil {
+		return Result{Status: Unknown, Message: "health check failed: " + redact.String(err.Error())}
+	}
+	return res // Evaluate has redacted the message
+}

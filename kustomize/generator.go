@@ -106,7 +106,7 @@ func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstru
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(warn, "note: %s: %s\n", id, n)
+		fmt.Fprintf(warn, "note: %s: %s\n", id, n.With(fieldNoteFixes))
 	}
 	return res.Unstructured(), nil
 }

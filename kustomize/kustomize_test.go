@@ -258,9 +258,7 @@ func TestSchemaGenerator(t *testing.T) {
 		"schema.sql":           "CREATE TABLE t (id int);\n",
 		"kustomizeconfig.yaml": string(scaffold.NameReferenceConfig()),
 	}
-	for name, content := range files {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-	}
+	writeTree(t, dir, files)
 	objs, stderr, err := build(t, dir)
 	require.NoError(t, err, stderr)
 	cm, s := one(t, objs, "ConfigMap"), one(t, objs, "AtlasSchema")
@@ -273,6 +271,32 @@ func TestSchemaGenerator(t *testing.T) {
 	assert.Equal(t, "url", secret, "the Secret key defaults to url")
 	assert.Equal(t, "5", s.GetAnnotations()["argocd.argoproj.io/sync-wave"])
 	assert.Equal(t, "5", cm.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+}
+
+// writeTree writes files (name -> content) into dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+}
+
+// TestInlineURLNoteNamesSpecFields: scaffold's note about an inline password reaches a kustomize
+// user with the generator's own field, never a kubectl atlas flag.
+func TestInlineURLNoteNamesSpecFields(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"kustomization.yaml": "generators:\n- generator.yaml\n",
+		"generator.yaml": generatorYAML(kustomize.KindSchemaGenerator, "shop", fnAnnotation(),
+			"schema: schema.sql\nurl: postgres://u:hunter2@db/app\n"),
+		"schema.sql": "CREATE TABLE t (id int);\n",
+	}
+	writeTree(t, dir, files)
+	_, stderr, err := build(t, dir)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "holds a password and will be committed in clear text: set spec.urlFrom to a Secret instead of spec.url")
+	assert.NotContains(t, stderr, "--url-secret")
+	assert.NotContains(t, stderr, "hunter2")
 }
 
 // TestBadInputErrors: bad directories fail the build with the error `configmap` gives for the
@@ -484,9 +508,7 @@ func TestGeneratorBaseline(t *testing.T) {
 			"kustomization.yaml": "generators:\n- generator.yaml\n",
 			"generator.yaml":     generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), "dir: migrations\nbaseline: \""+tc.baseline+"\"\n"),
 		}
-		for name, content := range files {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-		}
+		writeTree(t, dir, files)
 		objs, stderr, err := build(t, dir)
 		if tc.err != "" {
 			require.Error(t, err)

@@ -87,8 +87,6 @@ func Compile(source string, useOpenLibs bool) (*Script, error) {
 	return &Script{proto: fn.Proto, useOpenLibs: useOpenLibs}, nil
 }
 
-// UseOpenLibs tells whether the script runs with every library open.
-func (s *Script) UseOpenLibs() bool { return s.useOpenLibs }
 
 // ResourceHealth is gitops-engine's GetResourceHealth with this script as the override: an object
 // being deleted (without Argo CD's hook finalizer) is Progressing "Pending deletion" before any

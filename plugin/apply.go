@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +16,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
 )
 
 const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
@@ -62,7 +61,8 @@ Exit codes:
   1    error (invalid input, unknown kind, conflict with another field manager, RBAC, API error)
   2    usage error
   3    an object is Degraded
-  4    --timeout expired (while waiting for health or inside an API request)
+  4    --timeout expired (while waiting for health or inside an API request), or with
+       --timeout 0 a wave was not healthy at the first check
   130  interrupted (Ctrl-C)`
 
 const applyExample = `  # Apply a folder (its .yaml, .yml and .json files) in sync-wave order
@@ -101,10 +101,10 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 		Example: applyExample,
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
+			if err := o.Complete(); err != nil {
 				return err
 			}
-			if err := o.Complete(); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -114,7 +114,7 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 	cmd.Flags().StringVarP(&o.Kustomization, "kustomize", "k", "", "Build this kustomization directory first (as kustomize build does)")
 	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", "none, server (the API server validates, nothing is stored) or client (print the plan only)")
 	cmd.Flags().Lookup("dry-run").NoOptDefVal = apply.DryRunClient
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "Limit on the whole apply, waits included; 0 means no limit")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "Limit on the whole apply, waits included; 0 checks each wave's health once without waiting, a negative value means no limit")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "Also wait until the objects of the last wave are healthy")
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields owned by other field managers")
 	return cmd
@@ -127,8 +127,6 @@ func (o *ApplyOptions) Validate() error {
 		return exitcode.UsageErrorf("give the manifests with -f FILE|DIR|- or -k DIR")
 	case len(o.Files) > 0 && o.Kustomization != "":
 		return exitcode.UsageErrorf("use either -f or -k, not both")
-	case o.Timeout < 0:
-		return exitcode.UsageErrorf("--timeout must not be negative (0 means no limit)")
 	}
 	switch o.DryRun {
 	case "none":
@@ -143,8 +141,15 @@ func (o *ApplyOptions) Validate() error {
 	return nil
 }
 
-// Complete reads the manifests and builds the client.
+// Complete builds the client.
 func (o *ApplyOptions) Complete() error {
+	var err error
+	o.client, err = cluster.New(o.configFlags)
+	return err
+}
+
+// load reads the manifests (-f or -k) and registers the secrets they carry.
+func (o *ApplyOptions) load() error {
 	var err error
 	if o.Kustomization != "" {
 		registerKustomizationURLs(o.Kustomization)
@@ -161,8 +166,7 @@ func (o *ApplyOptions) Complete() error {
 	if len(o.objs) == 0 {
 		return exitcode.Newf(exitcode.Failure, "no objects to apply in %v", append(o.Files, o.Kustomization))
 	}
-	o.client, err = cluster.New(o.configFlags)
-	return err
+	return nil
 }
 
 // Run applies.
@@ -170,8 +174,9 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if err := o.load(); err != nil {
+		return err
+	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
@@ -184,9 +189,10 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	sum, err := apply.Run(ctx, o.client, o.objs, mapper, apply.Options{
 		DryRun:   o.DryRun,
 		Wait:     o.Wait,
+		Once:     o.Timeout == 0,
 		Force:    o.ForceConflicts,
 		Out:      o.Out,
-		Progress: cluster.NewProgress(o.ErrOut),
+		Progress: progress.New(o.ErrOut),
 	})
 	if err != nil {
 		return err

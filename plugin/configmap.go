@@ -154,7 +154,7 @@ func (o *ConfigMapOptions) Run() error {
 	reportDir(o.ErrOut, dir)
 	_ = dir.ReportDestructive(o.ErrOut, false)
 	for _, n := range notes {
-		fmt.Fprintln(o.ErrOut, "note:", n)
+		fmt.Fprintln(o.ErrOut, "note:", n.With(flagNoteFixes))
 	}
 	_, err = redact.Payload(o.Out).Write(out) // the manifest, byte for byte
 	return err

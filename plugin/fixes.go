@@ -6,7 +6,15 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
+
+// flagNoteFixes are the flags that act on scaffold's notes.
+var flagNoteFixes = scaffold.NoteFixes{
+	scaffold.NoteNeedsToken:       "add --token-secret NAME[:KEY]",
+	scaffold.NoteInlinePassword:   "use --url-secret instead",
+	scaffold.NoteDefaultNamespace: "pass -n to scaffold for another one",
+}
 
 // flagRemedies are the fixes a kubectl atlas user makes with a flag: the libraries say what is
 // wrong, only the command knows its flags (the kustomize generator names its config fields).

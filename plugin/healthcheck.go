@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -69,6 +70,9 @@ The scripts need no useOpenLibs. Exit codes: 0 success, 2 usage error.`,
   kubectl atlas healthcheck generate --format lua --kind AtlasMigration`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.Run()
 		},
 	}
@@ -76,6 +80,17 @@ The scripts need no useOpenLibs. Exit codes: 0 success, 2 usage error.`,
 	cmd.Flags().StringVar(&o.Kind, "kind", "", "Only this kind (AtlasSchema or AtlasMigration); required with --format lua")
 	cmd.SetFlagErrorFunc(flagError)
 	return cmd
+}
+
+// Validate checks --format and --kind (a Lua script is one kind's).
+func (o *HealthcheckGenerateOptions) Validate() error {
+	if !slices.Contains(healthcheck.Formats, o.Format) {
+		return exitcode.UsageErrorf("--format must be one of %s, not %q", strings.Join(healthcheck.Formats, ", "), o.Format)
+	}
+	if o.Format == healthcheck.FormatLua && o.Kind == "" {
+		return exitcode.UsageErrorf("--format lua prints one script: pass --kind AtlasSchema or --kind AtlasMigration")
+	}
+	return nil
 }
 
 // Run renders and prints.

@@ -263,7 +263,7 @@ func (o *InitOptions) Run() error {
 		return withFlagFix(err)
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintln(o.ErrOut, "note:", n)
+		fmt.Fprintln(o.ErrOut, "note:", n.With(flagNoteFixes))
 	}
 	if o.Output == "yaml" {
 		b, err := scaffold.Stream(res.Unstructured())

@@ -92,7 +92,7 @@ func TestInitYAMLStream(t *testing.T) {
 func TestInitInlineURLWarning(t *testing.T) {
 	stdout, stderr, code := runAtlas(t, "init", "--schema-url", "atlas://app", "--token-secret", "atlas", "--name", "c", "--url", "postgres://u:hunter2@db/app", "-o", "yaml")
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stderr, "holds a password")
+	assert.Contains(t, stderr, "holds a password and will be committed in clear text: use --url-secret instead")
 	assert.NotContains(t, stderr, "hunter2")
 	assert.Contains(t, stdout, "url: postgres://u:hunter2@db/app", "written only because asked for")
 	assert.Contains(t, stdout, "tokenFrom:")

@@ -8,6 +8,9 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/cobra"
@@ -40,6 +43,10 @@ func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string
 	klog.SetLogger(funcr.New(func(prefix, args string) { fmt.Fprintln(errOut, prefix, args) }, funcr.Options{}))
 	cmd := NewCmdAtlas(streams)
 	cmd.SetArgs(args)
+	// Ctrl-C and SIGTERM cancel the command's context, here and only here: every verb treats
+	// a cancelled context as an interrupt (exit 130, exitcode.Code).
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	err := cmd.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintln(streams.ErrOut, "error:", err)

@@ -3,11 +3,13 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
+	goruntime "runtime"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/yaml"
+	"k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 )
@@ -31,6 +33,8 @@ type VersionInfo struct {
 // VersionOptions prints the build information.
 type VersionOptions struct {
 	Output string
+	// printer is cli-runtime's JSON or YAML printer (the indentation of status -o json|yaml).
+	printer printers.ResourcePrinter
 	genericiooptions.IOStreams
 }
 
@@ -42,6 +46,9 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Print the version, commit and build date of kubectl-atlas",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -52,27 +59,33 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-// Validate checks the output format.
-func (o *VersionOptions) Validate() error {
-	switch o.Output {
-	case "", "json", "yaml":
+// Complete picks the printer for -o.
+func (o *VersionOptions) Complete() error {
+	if o.Output == "" {
 		return nil
 	}
-	return exitcode.UsageErrorf("--output must be json or yaml, not %q", o.Output)
+	p, err := genericclioptions.NewJSONYamlPrintFlags().ToPrinter(o.Output)
+	if err != nil {
+		return exitcode.UsageErrorf("--output must be json or yaml, not %q", o.Output)
+	}
+	o.printer = p
+	return nil
 }
+
+// Validate has nothing left to check: Complete refused an unknown -o.
+func (o *VersionOptions) Validate() error { return nil }
 
 // Run prints the version.
 func (o *VersionOptions) Run() error {
-	info := VersionInfo{Version: version, Commit: commit, BuildDate: date, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	switch o.Output {
-	case "json":
-		b, _ := json.MarshalIndent(info, "", "  ")
-		_, err := fmt.Fprintln(o.Out, string(b))
-		return err
-	case "yaml":
-		b, _ := yaml.Marshal(info)
-		_, err := o.Out.Write(b)
-		return err
+	info := VersionInfo{Version: version, Commit: commit, BuildDate: date, GoVersion: goruntime.Version(), Platform: goruntime.GOOS + "/" + goruntime.GOARCH}
+	if o.printer != nil {
+		// The info is no Kubernetes object: runtime.Unknown is how cli-runtime's printers take
+		// plain JSON.
+		b, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		return o.printer.PrintObj(&runtime.Unknown{Raw: b}, o.Out)
 	}
 	_, err := fmt.Fprintf(o.Out, "kubectl-atlas %s (commit %s, built %s, %s, %s)\n", info.Version, info.Commit, info.BuildDate, info.GoVersion, info.Platform)
 	return err

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +16,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
@@ -83,8 +81,6 @@ type WaitOptions struct {
 	sets    []cluster.Selector
 	cond    string
 	version string
-	// Progress overrides the terminal detection of stderr (tests).
-	Progress *cluster.Progress
 
 	genericiooptions.IOStreams
 }
@@ -111,7 +107,7 @@ func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource in the namespace (of KIND, if given)")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "With -l or --all: select in all namespaces")
 	cmd.Flags().StringVar(&o.For, "for", forHealthy, "Condition: healthy, applied=VERSION (AtlasMigration), or delete")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once, a negative value waits without limit")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once without waiting, a negative value waits without limit")
 	cmd.ValidArgsFunction = completeWaitArgs(configFlags)
 	return cmd
 }
@@ -121,19 +117,23 @@ func (o *WaitOptions) Complete(args []string) error {
 	o.args = args
 	cond, version, _ := strings.Cut(o.For, "=")
 	o.cond, o.version = strings.ToLower(strings.TrimSpace(cond)), strings.TrimSpace(version)
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	c, err := cluster.New(o.configFlags)
 	if err != nil {
 		return err
 	}
 	o.client = c
+	return nil
+}
+
+// Validate checks flags and arguments, then resolves them into refs and selections.
+func (o *WaitOptions) Validate() error {
+	if err := o.validateFlags(); err != nil {
+		return err
+	}
 	return o.resolve()
 }
 
-// Validate checks flags and arguments that need no cluster.
-func (o *WaitOptions) Validate() error {
+func (o *WaitOptions) validateFlags() error {
 	switch {
 	case o.cond == forHealthy || o.cond == forDelete:
 		if o.version != "" {
@@ -158,7 +158,7 @@ func (o *WaitOptions) Validate() error {
 	}
 	for _, a := range o.args {
 		kind, name, hasName := strings.Cut(a, "/")
-		if _, err := cluster.ParseAtlasKind(kind); err != nil {
+		if _, err := atlas.ParseKind(kind); err != nil {
 			return exitcode.UsageErrorf("%s: %v", a, err)
 		}
 		switch {
@@ -174,7 +174,7 @@ func (o *WaitOptions) Validate() error {
 		// Two kinds with a selector: fine, each kind once.
 		seen := map[string]bool{}
 		for _, a := range o.args {
-			k, _ := cluster.ParseAtlasKind(a)
+			k, _ := atlas.ParseKind(a)
 			if seen[k.Kind] {
 				return exitcode.UsageErrorf("%s given twice", a)
 			}
@@ -190,12 +190,12 @@ func (o *WaitOptions) resolve() error {
 	if o.AllNamespaces {
 		ns = ""
 	}
-	kinds := cluster.AtlasKinds
+	kinds := atlas.Kinds
 	if o.Selector != "" || o.All {
 		if len(o.args) > 0 {
 			kinds = nil
 			for _, a := range o.args {
-				k, _ := cluster.ParseAtlasKind(a)
+				k, _ := atlas.ParseKind(a)
 				kinds = append(kinds, k)
 			}
 		}
@@ -213,7 +213,7 @@ func (o *WaitOptions) resolve() error {
 	seen := map[cluster.Ref]bool{}
 	for _, a := range o.args {
 		kind, name, _ := strings.Cut(a, "/")
-		k, _ := cluster.ParseAtlasKind(kind)
+		k, _ := atlas.ParseKind(kind)
 		if o.cond == forApplied && k.Kind != atlas.KindAtlasMigration {
 			return exitcode.UsageErrorf("%s: --for applied=VERSION applies to AtlasMigration only (AtlasSchema has no version)", a)
 		}
@@ -239,11 +239,11 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 	}
 	if obj == nil {
 		if deleted {
-			return cluster.Check{State: cluster.Failed, Status: "Deleted", Message: "deleted while waiting for it"}
+			return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
 		}
 		return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing), Message: "does not exist yet"}
 	}
-	h := cluster.Health(obj)
+	h := healthcheck.Judge(obj)
 	ch := cluster.Check{Status: string(h.Status), Message: h.Message}
 	switch h.Status {
 	case healthcheck.Healthy:
@@ -253,7 +253,7 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			ch.Note = "version " + v
 		}
 		if o.cond == forApplied {
-			if !cluster.VersionApplied(o.version, v) {
+			if !atlas.VersionApplied(o.version, v) {
 				ch.State = cluster.Pending
 				ch.Status = string(healthcheck.Progressing)
 				have := v
@@ -264,7 +264,9 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 			}
 		}
 	case healthcheck.Degraded:
-		ch.State = cluster.Failed
+		ch.State, ch.Cause = cluster.Failed, cluster.CauseDegraded
+	case healthcheck.Suspended:
+		ch.State, ch.Notice = cluster.Pending, true
 	default:
 		ch.State = cluster.Pending
 	}
@@ -276,30 +278,26 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	waitCtx := sigCtx
+	waitCtx := ctx
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
-		waitCtx, cancel = context.WithTimeout(sigCtx, o.Timeout)
+		waitCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	progress := o.Progress
-	if progress == nil {
-		progress = cluster.NewProgress(o.ErrOut)
-	}
+	progress := progress.New(o.ErrOut)
 	spec := cluster.WaitSpec{
-		Objects:    o.refs,
-		Sets:       o.sets,
-		AllowEmpty: o.cond == forDelete,
-		Once:       o.Timeout == 0,
-		Judge:      o.judge,
+		Objects:      o.refs,
+		Sets:         o.sets,
+		AllowEmpty:   o.cond == forDelete,
+		Once:         o.Timeout == 0,
+		Judge:        o.judge,
+		OnConnection: progress.Connection,
 		OnChange: func(ref cluster.Ref, c cluster.Check) {
 			subject := ""
 			if ref.Name != "" {
 				subject = ref.String()
 			}
-			if c.Status == string(healthcheck.Suspended) || c.Status == "Trouble" || c.Status == "Recovered" {
+			if c.Notice {
 				progress.Notice(subject, c.Status, c.Message)
 				return
 			}
@@ -307,8 +305,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		},
 	}
 	outcomes, err := o.client.Wait(waitCtx, spec)
-	interrupted := sigCtx.Err() != nil && ctx.Err() == nil
-	stop()
+	interrupted := ctx.Err() != nil // Ctrl-C (plugin.Main)
 	var failed *cluster.FailedError
 	isCtxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 	switch {
@@ -321,7 +318,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	case errors.As(err, &failed):
-		if failed.Check.Status == string(healthcheck.Degraded) {
+		if failed.Degraded() {
 			return exitcode.New(exitcode.Degraded, fmt.Errorf("%s in namespace %s is Degraded: %s", failed.Ref, failed.Ref.Namespace, redact.String(failed.Check.Message)))
 		}
 		return exitcode.Newf(exitcode.Failure, "%s in namespace %s was deleted while waiting for it", failed.Ref, failed.Ref.Namespace)

@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
@@ -33,12 +34,15 @@ type Options struct {
 	DryRun string
 	// Wait gates the last group too (Argo CD does not).
 	Wait bool
+	// Once checks each gate's health once instead of waiting for it (--timeout 0): a group not
+	// healthy at once ends the apply with context.DeadlineExceeded.
+	Once bool
 	// Force takes over fields owned by other field managers.
 	Force bool
 	// Out gets the result lines (one per group and object, the summary).
 	Out io.Writer
 	// Progress gets waiting chatter (stderr, on a terminal).
-	Progress *cluster.Progress
+	Progress *progress.Progress
 	// Concurrency is how many objects of a group are applied at once (Namespaces and CRDs are
 	// applied first, one by one).
 	Concurrency int
@@ -363,10 +367,11 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 	r.opts.Progress.Line("", "Waiting", fmt.Sprintf("%s: %d object(s) to become healthy", g.Name(), len(refs)))
 	outcomes, err := r.c.Wait(ctx, cluster.WaitSpec{
 		Objects: refs,
+		Once:    r.opts.Once,
 		Judge: func(obj *unstructured.Unstructured, deleted bool) cluster.Check {
 			if obj == nil {
 				if deleted {
-					return cluster.Check{State: cluster.Failed, Status: "Deleted", Message: "deleted while waiting for it"}
+					return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
 				}
 				return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing)}
 			}
@@ -375,18 +380,17 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 			case !hasCheck || h.Status == healthcheck.Healthy:
 				return cluster.Check{State: cluster.Done, Status: string(healthcheck.Healthy), Message: h.Message}
 			case h.Status == healthcheck.Degraded:
-				return cluster.Check{State: cluster.Failed, Status: string(h.Status), Message: h.Message}
+				return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDegraded, Status: string(h.Status), Message: h.Message}
 			}
-			return cluster.Check{State: cluster.Pending, Status: string(h.Status), Message: h.Message}
+			return cluster.Check{State: cluster.Pending, Notice: h.Status == healthcheck.Suspended, Status: string(h.Status), Message: h.Message}
 		},
+		OnConnection: r.opts.Progress.Connection,
 		OnChange: func(ref cluster.Ref, c cluster.Check) {
 			t := byRef[ref]
 			switch {
-			case t == nil:
-				r.opts.Progress.Notice("", c.Status, c.Message)
 			case c.State == cluster.Done:
 				fmt.Fprintf(r.opts.Out, "  %s healthy\n", t.ID())
-			case c.Status == string(healthcheck.Suspended):
+			case c.Notice:
 				r.opts.Progress.Notice(t.ID(), c.Status, c.Message)
 			default:
 				r.opts.Progress.Line(t.ID(), c.Status, c.Message)
@@ -399,7 +403,7 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 		return nil
 	case errors.As(err, &failed):
 		t := byRef[failed.Ref]
-		if failed.Check.Status == string(healthcheck.Degraded) {
+		if failed.Degraded() {
 			return &DegradedError{ID: t.ID(), Source: t.Source, Message: redact.String(failed.Check.Message)}
 		}
 		return fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, redact.String(failed.Check.Message))

@@ -5,7 +5,6 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
@@ -22,7 +21,7 @@ func Health(obj *unstructured.Unstructured) (res healthcheck.Result, hasCheck bo
 	}
 	gvk := obj.GroupVersionKind()
 	if gvk.Group == atlas.Group {
-		return cluster.Health(obj), true
+		return healthcheck.Judge(obj), true
 	}
 	check := builtinFor(gvk)
 	if check == nil {

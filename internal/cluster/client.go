@@ -1,7 +1,8 @@
-// Package cluster is how the in-cluster verbs (status, wait, apply) talk to the API server: a
-// client built from kubectl's standard flags, paginated lists, a list+watch engine that survives
-// watch expiry, "too old resource version" and API server restarts, errors that say what was
-// denied or missing, and redaction of credentials in everything printed.
+// Package cluster is the transport of the in-cluster verbs (status, wait, apply): a client built
+// from kubectl's standard flags, paginated lists, a list+watch engine that survives watch expiry,
+// "too old resource version" and API server restarts, a wait built on it, and errors that say
+// what was denied or missing (credentials redacted). What the objects mean lives elsewhere:
+// internal/atlas (kinds, versions), healthcheck (health), internal/status (the status records).
 package cluster
 
 import (

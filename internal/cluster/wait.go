@@ -8,8 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // State is where one object stands in a wait.
@@ -21,9 +19,23 @@ const (
 	Failed               // stop: the object is Degraded, or gone when it must not be
 )
 
+// Cause says why a Check is Failed. Callers decide on State, Cause and Notice; Status is a word
+// for people only.
+type Cause int
+
+const (
+	NoCause       Cause = iota
+	CauseDegraded       // the health check says Degraded
+	CauseDeleted        // deleted while waited for
+)
+
 // Check is the verdict on one object. Status and Message are shown in progress lines.
 type Check struct {
-	State   State
+	State State
+	Cause Cause
+	// Notice marks a state a pipeline log must show even off a terminal (a plan waiting for
+	// approval: nothing else would tell why the wait takes long).
+	Notice  bool
 	Status  string
 	Message string
 	// Note is a short fact for the success line, e.g. the applied version.
@@ -58,9 +70,11 @@ type WaitSpec struct {
 	// Judge decides on one object. obj is nil when it does not exist; deleted is true when it
 	// existed earlier in this wait and was deleted since.
 	Judge func(obj *unstructured.Unstructured, deleted bool) Check
-	// OnChange, if set, is called (from the waiting goroutine) whenever an object's Check
-	// changes, and with Trouble / Recovered messages about the connection (ref is zero then).
+	// OnChange, if set, is called (from the waiting goroutine) whenever an object's Check changes.
 	OnChange func(ref Ref, c Check)
+	// OnConnection, if set, is called with the error (credentials redacted) when the API server
+	// stops answering, and with nil when it answers again; the wait keeps retrying meanwhile.
+	OnConnection func(err error)
 }
 
 // FailedError is a wait stopped by an object in State Failed.
@@ -77,7 +91,7 @@ func (e *FailedError) Error() string {
 }
 
 // Degraded tells a Degraded object from one that failed otherwise (deleted while waited for).
-func (e *FailedError) Degraded() bool { return e.Check.Status == "Degraded" }
+func (e *FailedError) Degraded() bool { return e.Check.Cause == CauseDegraded }
 
 // Outcome is the last Check of every object when a wait ends, sorted by Ref.
 type Outcome struct {
@@ -91,162 +105,187 @@ type Outcome struct {
 func (c *Client) Wait(ctx context.Context, spec WaitSpec) ([]Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	// Named objects of one resource and namespace share one list+watch of the namespace.
-	type group struct {
-		gvr schema.GroupVersionResource
-		ns  string
+	w := newWaiter(spec)
+	if len(w.sels) == 0 {
+		_, err := w.finished()
+		return w.outcomes(), err
 	}
-	names := map[group]map[string]bool{}
-	var order []group
+	events := c.Follow(ctx, w.sels)
+	for {
+		var ev Event
+		select {
+		case <-ctx.Done():
+			return w.outcomes(), ctx.Err()
+		case e, ok := <-events:
+			if !ok {
+				return w.outcomes(), ctx.Err()
+			}
+			ev = e
+		}
+		switch ev.Type {
+		case Fatal:
+			return w.outcomes(), ev.Err
+		case Trouble, Recovered:
+			w.connection(ev)
+			continue
+		}
+		w.observe(ev)
+		if ok, err := w.finished(); ok {
+			return w.outcomes(), err
+		}
+		if spec.Once && w.nsynced == len(w.sels) {
+			return w.outcomes(), context.DeadlineExceeded
+		}
+	}
+}
+
+// waiter is the state of one Wait: what each selector has delivered and the last verdicts.
+type waiter struct {
+	spec WaitSpec
+	sels []Selector
+	// setOf maps a selector to its index in spec.Sets, or -1 for a selector of named objects.
+	setOf []int
+	// named are the names waited for, per resource and namespace (one selector each).
+	named   map[scope]map[string]bool
+	checks  map[Ref]Check
+	existed map[Ref]bool
+	// members are the objects each of spec.Sets currently matches.
+	members []map[Ref]bool
+	synced  []bool
+	nsynced int
+}
+
+type scope struct {
+	gvr schema.GroupVersionResource
+	ns  string
+}
+
+// newWaiter plans the selectors: named objects of one resource and namespace share one
+// list+watch of the namespace (by name when there is only one), each set is its own.
+func newWaiter(spec WaitSpec) *waiter {
+	w := &waiter{spec: spec, named: map[scope]map[string]bool{}, checks: map[Ref]Check{}, existed: map[Ref]bool{}}
+	var order []scope
 	for _, r := range spec.Objects {
-		g := group{r.GVR, r.Namespace}
-		if names[g] == nil {
-			names[g] = map[string]bool{}
+		g := scope{r.GVR, r.Namespace}
+		if w.named[g] == nil {
+			w.named[g] = map[string]bool{}
 			order = append(order, g)
 		}
-		names[g][r.Name] = true
+		w.named[g][r.Name] = true
 	}
-	var sels []Selector
-	var setOf []int // selector index -> index into spec.Sets, or -1 for named objects
 	for _, g := range order {
 		sel := Selector{GVR: g.gvr, Namespace: g.ns}
-		if len(names[g]) == 1 {
-			for n := range names[g] {
+		if len(w.named[g]) == 1 {
+			for n := range w.named[g] {
 				sel.Name = n
 			}
 		}
-		sels = append(sels, sel)
-		setOf = append(setOf, -1)
+		w.sels = append(w.sels, sel)
+		w.setOf = append(w.setOf, -1)
 	}
 	for i, s := range spec.Sets {
-		sels = append(sels, s)
-		setOf = append(setOf, i)
+		w.sels = append(w.sels, s)
+		w.setOf = append(w.setOf, i)
+		w.members = append(w.members, map[Ref]bool{})
 	}
+	w.synced = make([]bool, len(w.sels))
+	return w
+}
 
-	checks := map[Ref]Check{}
-	existed := map[Ref]bool{}
-	present := map[Ref]bool{}
-	members := make([]map[Ref]bool, len(spec.Sets)) // objects each set currently matches
-	for i := range members {
-		members[i] = map[Ref]bool{}
+// judge asks spec.Judge about one object and reports a changed verdict.
+func (w *waiter) judge(ref Ref, obj *unstructured.Unstructured) Check {
+	ch := w.spec.Judge(obj, obj == nil && w.existed[ref])
+	if old, ok := w.checks[ref]; !ok || old != ch {
+		w.checks[ref] = ch
+		if w.spec.OnChange != nil {
+			w.spec.OnChange(ref, ch)
+		}
 	}
-	synced := make([]bool, len(sels))
-	nsynced := 0
+	return ch
+}
 
-	judge := func(ref Ref, obj *unstructured.Unstructured) Check {
-		ch := spec.Judge(obj, obj == nil && existed[ref])
-		if old, ok := checks[ref]; !ok || old != ch {
-			checks[ref] = ch
-			if spec.OnChange != nil {
-				spec.OnChange(ref, ch)
-			}
-		}
-		return ch
+func (w *waiter) connection(ev Event) {
+	if w.spec.OnConnection == nil {
+		return
 	}
-	outcomes := func() []Outcome {
-		out := make([]Outcome, 0, len(checks))
-		for r, ch := range checks {
-			out = append(out, Outcome{r, ch})
-		}
-		sort.Slice(out, func(i, j int) bool {
-			return out[i].Ref.String() < out[j].Ref.String() || out[i].Ref.String() == out[j].Ref.String() && out[i].Ref.Namespace < out[j].Ref.Namespace
-		})
-		return out
+	if ev.Type == Trouble {
+		w.spec.OnConnection(Redacted(ev.Err))
+		return
 	}
-	finished := func() (bool, error) {
-		if nsynced < len(sels) {
-			return false, nil
+	w.spec.OnConnection(nil)
+}
+
+// observe takes in one Synced, Upsert or Delete event.
+func (w *waiter) observe(ev Event) {
+	if ev.Type == Synced {
+		if !w.synced[ev.Source] {
+			w.synced[ev.Source] = true
+			w.nsynced++
 		}
-		all := true
-		for _, r := range spec.Objects {
-			ch, ok := checks[r]
-			if !ok {
-				ch = judge(r, nil)
-			}
+		return
+	}
+	set := w.setOf[ev.Source]
+	ref := Ref{GVR: w.sels[ev.Source].GVR, Kind: ev.Obj.GetKind(), Namespace: ev.Obj.GetNamespace(), Name: ev.Obj.GetName()}
+	switch {
+	case set < 0 && !w.named[scope{ref.GVR, ref.Namespace}][ref.Name]:
+		// another object of a watched namespace
+	case ev.Type == Delete && set >= 0:
+		// A selection that shrinks is not a failure; forget the object.
+		delete(w.members[set], ref)
+		delete(w.checks, ref)
+	case ev.Type == Delete:
+		w.judge(ref, nil)
+	default:
+		w.existed[ref] = true
+		if set >= 0 {
+			w.members[set][ref] = true
+		}
+		w.judge(ref, ev.Obj)
+	}
+}
+
+// finished decides once every selector has listed: a Failed object ends the wait, and it is
+// done when every named object and every member of each set is Done.
+func (w *waiter) finished() (bool, error) {
+	if w.nsynced < len(w.sels) {
+		return false, nil
+	}
+	all := true
+	for _, r := range w.spec.Objects {
+		ch, ok := w.checks[r]
+		if !ok {
+			ch = w.judge(r, nil)
+		}
+		if ch.State == Failed {
+			return true, &FailedError{r, ch}
+		}
+		all = all && ch.State == Done
+	}
+	for i := range w.spec.Sets {
+		all = all && (len(w.members[i]) > 0 || w.spec.AllowEmpty)
+		for r := range w.members[i] {
+			ch := w.checks[r]
 			if ch.State == Failed {
 				return true, &FailedError{r, ch}
 			}
 			all = all && ch.State == Done
 		}
-		for i := range spec.Sets {
-			if len(members[i]) == 0 && !spec.AllowEmpty {
-				all = false
-			}
-			for r := range members[i] {
-				ch := checks[r]
-				if ch.State == Failed {
-					return true, &FailedError{r, ch}
-				}
-				all = all && ch.State == Done
-			}
-		}
-		return all, nil
 	}
+	return all, nil
+}
 
-	if ok, err := finished(); ok && len(sels) == 0 {
-		return outcomes(), err
+// outcomes are the last verdicts, sorted by Ref.
+func (w *waiter) outcomes() []Outcome {
+	out := make([]Outcome, 0, len(w.checks))
+	for r, ch := range w.checks {
+		out = append(out, Outcome{r, ch})
 	}
-	events := c.Follow(ctx, sels)
-	for {
-		var ev Event
-		select {
-		case <-ctx.Done():
-			return outcomes(), ctx.Err()
-		case e, ok := <-events:
-			if !ok {
-				return outcomes(), ctx.Err()
-			}
-			ev = e
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Ref, out[j].Ref
+		if a.String() != b.String() {
+			return a.String() < b.String()
 		}
-		set := setOf[ev.Source]
-		switch ev.Type {
-		case Fatal:
-			return outcomes(), ev.Err
-		case Trouble:
-			if spec.OnChange != nil {
-				spec.OnChange(Ref{}, Check{State: Pending, Status: "Trouble", Message: "the API server is unreachable, retrying: " + redact.String(ev.Err.Error())})
-			}
-			continue
-		case Recovered:
-			if spec.OnChange != nil {
-				spec.OnChange(Ref{}, Check{State: Pending, Status: "Recovered", Message: "the API server is reachable again"})
-			}
-			continue
-		case Synced:
-			if !synced[ev.Source] {
-				synced[ev.Source] = true
-				nsynced++
-			}
-		case Upsert, Delete:
-			ref := Ref{GVR: sels[ev.Source].GVR, Kind: ev.Obj.GetKind(), Namespace: ev.Obj.GetNamespace(), Name: ev.Obj.GetName()}
-			if set < 0 && !names[group{ref.GVR, ref.Namespace}][ref.Name] {
-				continue
-			}
-			obj := ev.Obj
-			if ev.Type == Delete {
-				obj = nil
-				delete(present, ref)
-				if set >= 0 {
-					delete(members[set], ref)
-					// A selection that shrinks is not a failure; forget the object.
-					delete(checks, ref)
-					break
-				}
-			} else {
-				existed[ref] = true
-				present[ref] = true
-				if set >= 0 {
-					members[set][ref] = true
-				}
-			}
-			judge(ref, obj)
-		}
-		if ok, err := finished(); ok {
-			return outcomes(), err
-		}
-		if spec.Once && nsynced == len(sels) {
-			return outcomes(), context.DeadlineExceeded
-		}
-	}
+		return a.Namespace < b.Namespace
+	})
+	return out
 }

@@ -54,6 +54,16 @@ const DefaultWatchTimeout = 5 * time.Minute
 // the server answers 410 "too old resource version" (after an API server restart the watch cache
 // starts anew), and backs off while the server is unreachable. A relist is compared with what
 // was seen so only real changes, and deletions missed while disconnected, are sent.
+//
+// Why not client-go's tools/watch (checked in v0.34.1): RetryWatcher never retries a 410 ("Never
+// retry RV too old errors": it sends the error and stops), so it does not survive compaction or
+// an API server restart on its own. UntilWithSync and NewIndexerInformerWatcher run an informer
+// whose reflector retries every list and watch error forever and only logs it
+// (DefaultWatchErrorHandler; UntilWithSync builds the informer itself, so no handler can be set):
+// an RBAC denial or a missing CRD would hang until --timeout instead of failing at once, and the
+// verbs could not say "the API server is unreachable" while it retries. An informer per
+// selector would keep one watch per namespace, but it would also keep every object in memory,
+// which the paged status avoids.
 func (c *Client) Follow(ctx context.Context, sels []Selector) <-chan Event {
 	out := make(chan Event, 64)
 	done := make(chan struct{}, len(sels))

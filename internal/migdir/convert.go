@@ -25,7 +25,6 @@ var (
 	reFlyway           = regexp.MustCompile(`^([VBR])(.*?)__(.*)\.sql$`)
 	reFlywayVer        = regexp.MustCompile(`^[0-9]+(?:[._][0-9]+)*$`)
 	reNotKeyChar       = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
-	reGooseNoTx        = regexp.MustCompile(`(?m)^--\s*\+goose\s+NO\s+TRANSACTION\s*$`)
 	reDBMateNoTx       = regexp.MustCompile(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
 	reLiquibase        = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
 	reDBMatePragmaOpts = regexp.MustCompile(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)

@@ -61,7 +61,7 @@ func MigrationsConfigMap(o ConfigMapOptions) (*unstructured.Unstructured, Notes,
 	var notes Notes
 	if size := jsonSize(u); size > SSAThreshold {
 		setAnnotation(u, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
-		notes = append(notes, fmt.Sprintf("ConfigMap %s is %d KiB: past 256 KiB client-side `kubectl apply` and Argo CD's default sync fail (last-applied annotation limit), so it carries %s=%s; apply it with `kubectl apply --server-side`", o.Name, size/1024, atlas.SyncOptionsAnnotation, ServerSideApplyOption))
+		notes = append(notes, Note{Kind: NoteInfo, Text: fmt.Sprintf("ConfigMap %s is %d KiB: past 256 KiB client-side `kubectl apply` and Argo CD's default sync fail (last-applied annotation limit), so it carries %s=%s; apply it with `kubectl apply --server-side`", o.Name, size/1024, atlas.SyncOptionsAnnotation, ServerSideApplyOption)})
 	}
 	return u, notes, nil
 }
@@ -154,7 +154,7 @@ func (b *builder) migration() error {
 		spec.Baseline = o.Baseline
 		if o.Dir.HasRepeatables() {
 			spec.ExecOrder = "non-linear"
-			b.notes = append(b.notes, "the Flyway repeatables (R__) sort after every versioned file, so versioned files added later come before them: the AtlasMigration has execOrder: non-linear to apply those, as Flyway would")
+			b.note(NoteInfo, "the Flyway repeatables (R__) sort after every versioned file, so versioned files added later come before them: the AtlasMigration has execOrder: non-linear to apply those, as Flyway would")
 		}
 		if v := o.Dir.LatestVersion(); v != "" {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
@@ -164,7 +164,7 @@ func (b *builder) migration() error {
 		if o.TokenSecret != nil {
 			spec.Cloud.TokenFrom.SecretKeyRef = secretKeySelector(*o.TokenSecret)
 		} else {
-			b.notes = append(b.notes, "a remote directory needs an Atlas Cloud token: add --token-secret NAME[:KEY]")
+			b.note(NoteNeedsToken, "a remote directory needs an Atlas Cloud token")
 		}
 	}
 	m := &dbv1alpha1.AtlasMigration{
@@ -191,7 +191,7 @@ func (b *builder) schema() error {
 		if o.TokenSecret != nil {
 			spec.Cloud.TokenFrom.SecretKeyRef = secretKeySelector(*o.TokenSecret)
 		} else {
-			b.notes = append(b.notes, "an atlas:// schema URL needs an Atlas Cloud token: add --token-secret NAME[:KEY]")
+			b.note(NoteNeedsToken, "an atlas:// schema URL needs an Atlas Cloud token")
 		}
 	case o.SchemaConfigMap:
 		// The name always changes with the content: editing only a schema ConfigMap leaves the
@@ -219,7 +219,7 @@ func (b *builder) schema() error {
 		}
 		if jsonSize(cm) > SSAThreshold {
 			setAnnotation(cm, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
-			b.notes = append(b.notes, fmt.Sprintf("ConfigMap %s is past 256 KiB: it carries %s=%s (client-side apply would fail)", cmName, atlas.SyncOptionsAnnotation, ServerSideApplyOption))
+			b.note(NoteInfo, "ConfigMap %s is past 256 KiB: it carries %s=%s (client-side apply would fail)", cmName, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
 		}
 		b.add(RoleConfigMap, "schema-configmap.yaml", cm, b.waves.Schema)
 		spec.Schema.ConfigMapKeyRef = &corev1.ConfigMapKeySelector{
@@ -306,7 +306,7 @@ func (b *builder) database() error {
 	ns := o.Namespace
 	if ns == "" {
 		ns = "default"
-		b.notes = append(b.notes, fmt.Sprintf("the demo database URL assumes namespace %q; pass -n to scaffold for another one", ns))
+		b.note(NoteDefaultNamespace, "the demo database URL assumes namespace %q", ns)
 	}
 	dbURL := url.URL{
 		Scheme:   d.urlScheme,
@@ -333,34 +333,7 @@ func (b *builder) database() error {
 			Ports:    []corev1.ServicePort{{Name: d.portName, Port: d.port, TargetPort: intstr.FromString(d.portName)}},
 		},
 	}
-	one := int32(1)
-	dep := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			// A database must not run twice on one volume while rolling out.
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name:  o.WithDB,
-					Image: d.image,
-					Env: []corev1.EnvVar{
-						{Name: d.passwordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: secretKeySelector(SecretRef{Name: name, Key: "password"})}},
-						{Name: d.dbEnv, Value: demoDatabase},
-					},
-					Ports: []corev1.ContainerPort{{Name: d.portName, ContainerPort: d.port}},
-					ReadinessProbe: &corev1.Probe{
-						ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: d.probe}},
-						InitialDelaySeconds: 5,
-						PeriodSeconds:       5,
-					},
-				}}},
-			},
-		},
-	}
+	dep := dbDeployment(o.WithDB, d, name, labels)
 	// The Secret is read by the Atlas resource and the app: never in a later wave than they are.
 	secretWave := min(b.waves.DB, b.waves.Schema)
 	if o.WithApp != "" {
@@ -382,6 +355,39 @@ func (b *builder) database() error {
 		b.add(x.role, x.file, u, x.wave)
 	}
 	return nil
+}
+
+// dbDeployment runs the demo database engine: one replica, recreated rather than rolled (a
+// database must not run twice on one volume), ready when its own client answers.
+func dbDeployment(engine string, d dbSpec, name string, labels map[string]string) *appsv1.Deployment {
+	one := int32(1)
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			// A database must not run twice on one volume while rolling out.
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name:  engine,
+					Image: d.image,
+					Env: []corev1.EnvVar{
+						{Name: d.passwordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: secretKeySelector(SecretRef{Name: name, Key: "password"})}},
+						{Name: d.dbEnv, Value: demoDatabase},
+					},
+					Ports: []corev1.ContainerPort{{Name: d.portName, ContainerPort: d.port}},
+					ReadinessProbe: &corev1.Probe{
+						ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: d.probe}},
+						InitialDelaySeconds: 5,
+						PeriodSeconds:       5,
+					},
+				}}},
+			},
+		},
+	}
 }
 
 // app builds the application placeholder; it gets the database URL from the same Secret the

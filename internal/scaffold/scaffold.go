@@ -172,7 +172,45 @@ type Object struct {
 }
 
 // Notes are warnings Build wants the user to see (on stderr); they never change the objects.
-type Notes []string
+type Notes []Note
+
+// NoteKind says which fix a Note calls for, so each entry point can phrase it in its own words
+// (a flag for init, a spec field for the kustomize generator); the library names neither.
+type NoteKind int
+
+const (
+	// NoteInfo needs no action from the user.
+	NoteInfo NoteKind = iota
+	// NoteNeedsToken: the objects reach Atlas Cloud and no token Secret was given.
+	NoteNeedsToken
+	// NoteInlinePassword: the database URL, password included, is written into the objects.
+	NoteInlinePassword
+	// NoteDefaultNamespace: no namespace was given and the demo database URL assumes "default".
+	NoteDefaultNamespace
+)
+
+// Note is one warning: what is the case, in neutral words, and the kind of fix it calls for.
+type Note struct {
+	Kind NoteKind
+	Text string
+}
+
+func (n Note) String() string { return n.Text }
+
+// NoteFixes are an entry point's words for the fix of each NoteKind.
+type NoteFixes map[NoteKind]string
+
+// With is the note followed by the entry point's fix for its kind, if it has one.
+func (n Note) With(fixes NoteFixes) string {
+	if fix := fixes[n.Kind]; fix != "" {
+		return n.Text + ": " + fix
+	}
+	return n.Text
+}
+
+func (b *builder) note(kind NoteKind, format string, args ...any) {
+	b.notes = append(b.notes, Note{Kind: kind, Text: fmt.Sprintf(format, args...)})
+}
 
 // Result is what Build returns.
 type Result struct {
@@ -315,7 +353,7 @@ func Build(opts Options) (*Result, error) {
 		}
 	}
 	if opts.URL != "" && urlHasPassword(opts.URL) {
-		b.notes = append(b.notes, "the inline database URL holds a password and will be committed in clear text: use --url-secret instead")
+		b.note(NoteInlinePassword, "the inline database URL holds a password and will be committed in clear text")
 	}
 	return &Result{Objects: b.objs, Notes: b.notes}, nil
 }

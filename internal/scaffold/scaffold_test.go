@@ -136,7 +136,7 @@ func TestVersionedObjects(t *testing.T) {
 	assert.Equal(t, "20240103000000", am.GetAnnotations()[atlas.TargetVersionAnnotation])
 	secret := res.Objects[0]
 	assert.Equal(t, "mysql://root:pw@myapp-db.default:3306/app", secret.Object["stringData"].(map[string]any)["url"])
-	assert.Contains(t, res.Notes[0], `assumes namespace "default"`)
+	assert.Contains(t, res.Notes[0].Text, `assumes namespace "default"`)
 	cm := res.Objects[3]
 	data := cm.Object["data"].(map[string]any)
 	assert.Len(t, data, 4)
@@ -164,11 +164,16 @@ func TestInlineURLWarning(t *testing.T) {
 	res, err := Build(Options{Name: "a", SchemaURL: "atlas://x", URL: "postgres://u:p4ss@db/app"})
 	require.NoError(t, err)
 	assert.Len(t, res.Notes, 2)
-	assert.Contains(t, res.Notes[0], "needs an Atlas Cloud token")
-	assert.Contains(t, res.Notes[1], "holds a password")
+	assert.Equal(t, NoteNeedsToken, res.Notes[0].Kind)
+	assert.Contains(t, res.Notes[0].Text, "needs an Atlas Cloud token")
+	assert.Equal(t, NoteInlinePassword, res.Notes[1].Kind)
+	assert.Contains(t, res.Notes[1].Text, "holds a password")
 	for _, n := range res.Notes {
-		assert.NotContains(t, n, "p4ss", "notes never print credentials")
+		assert.NotContains(t, n.Text, "p4ss", "notes never print credentials")
+		assert.NotContains(t, n.Text, "--", "a library note names no flag")
 	}
+	fixed := res.Notes[1].With(NoteFixes{NoteInlinePassword: "use a Secret"})
+	assert.Equal(t, res.Notes[1].Text+": use a Secret", fixed)
 }
 
 func TestLargeConfigMap(t *testing.T) {
@@ -177,7 +182,7 @@ func TestLargeConfigMap(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ServerSideApplyOption, cm.GetAnnotations()[atlas.SyncOptionsAnnotation])
 	require.Len(t, notes, 1)
-	assert.Contains(t, notes[0], "past 256 KiB")
+	assert.Contains(t, notes[0].Text, "past 256 KiB")
 
 	small, notes, err := MigrationsConfigMap(ConfigMapOptions{Name: "small", Dir: readDir(t, "atlas"), Namespace: "x"})
 	require.NoError(t, err)
@@ -257,7 +262,7 @@ func TestBaselineAndExecOrder(t *testing.T) {
 	order, _, _ := unstructured.NestedString(m.Object, "spec", "execOrder")
 	assert.Equal(t, "a1a1", baseline)
 	assert.Equal(t, "non-linear", order)
-	assert.Contains(t, strings.Join(res.Notes, "\n"), "execOrder: non-linear")
+	assert.Contains(t, res.Notes[len(res.Notes)-1].Text, "execOrder: non-linear")
 
 	res, err = Build(Options{Name: "app", Dir: readDir(t, "golang-migrate")})
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -35,6 +36,10 @@ type Env struct {
 type Options struct {
 	// WithoutCRDs starts a control plane without the operator's CRDs ("CRDs not installed" cases).
 	WithoutCRDs bool
+	// CompactEvery, if set, is the kube-apiserver's --etcd-compaction-interval, and the watch
+	// cache is off (--watch-cache=false) so watches go to etcd: a watch from a resourceVersion
+	// older than the last compaction then gets the server's real 410 "too old resource version".
+	CompactEvery time.Duration
 }
 
 // Start launches etcd and kube-apiserver and installs the operator CRDs. Call Stop when done.
@@ -58,6 +63,10 @@ func Start(opts Options) (*Env, error) {
 	// Open watches otherwise hold a stop for envtest's whole 20 s limit, after which envtest
 	// believes the server still runs and a restart never comes back.
 	e.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "1s")
+	if opts.CompactEvery > 0 {
+		e.ControlPlane.APIServer.Configure().Set("etcd-compaction-interval", opts.CompactEvery.String())
+		e.ControlPlane.APIServer.Configure().Set("watch-cache", "false")
+	}
 	if !opts.WithoutCRDs {
 		crds, err := CRDDir()
 		if err != nil {

@@ -139,6 +139,11 @@ func TestApplyWaitGatesLastWave(t *testing.T) {
 	r = run(context.Background(), "apply", "-n", ns, "-f", dir, "--wait", "--timeout", "1s")
 	assert.Equal(t, exitcode.Timeout, r.code, "%v", r.err)
 	assert.ErrorContains(t, r.err, "still waiting for atlasmigration.db.atlasgo.io/app (Progressing)")
+
+	// --timeout 0 means what it means in wait: check once, do not wait.
+	r = run(context.Background(), "apply", "-n", ns, "-f", dir, "--wait", "--timeout", "0")
+	assert.Equal(t, exitcode.Timeout, r.code, "%v", r.err)
+	assert.ErrorContains(t, r.err, "still waiting for atlasmigration.db.atlasgo.io/app (Progressing)")
 }
 
 func TestApplyRefusesBeforeApplyingAnything(t *testing.T) {

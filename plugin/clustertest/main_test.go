@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,6 +97,9 @@ func run(ctx context.Context, args ...string) result {
 	}
 	cmd.SetArgs(args)
 	start := time.Now()
+	// What plugin.Main does: Ctrl-C cancels the command's context.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	err := cmd.ExecuteContext(ctx)
 	return result{code: exitcode.Code(err), err: err, stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
 }

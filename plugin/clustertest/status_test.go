@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/status"
 )
 
 var spaces = regexp.MustCompile(` {2,}`)
@@ -39,7 +40,7 @@ func TestStatusEmptyNamespace(t *testing.T) {
 
 	r = run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	assert.JSONEq(t, `{"items":[]}`, r.stdout)
+	assert.JSONEq(t, `{"apiVersion":"v1","kind":"List","metadata":{},"items":[]}`, r.stdout)
 
 	r = run(context.Background(), "status", "-n", ns, "nothing")
 	assert.Equal(t, exitcode.Failure, r.code)
@@ -87,21 +88,21 @@ func TestStatusMixed(t *testing.T) {
 	r = run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
 	assert.NotContains(t, r.stdout, "hunter2")
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, 4)
 	good := doc.Items[1]
-	assert.Equal(t, "good", good.Name)
-	assert.Equal(t, "Healthy", string(good.Health.Status))
-	assert.Equal(t, "20240102000000", good.LastAppliedVersion)
-	assert.Equal(t, int64(1), good.Generation)
-	assert.Equal(t, int64(1), good.ObservedGeneration)
-	assert.NotEmpty(t, good.LastApplied)
-	require.Len(t, good.Conditions, 3)
-	assert.Equal(t, "Ready", good.Conditions[0].Type)
+	assert.Equal(t, "good", good.Metadata.Name)
+	assert.Equal(t, "Healthy", string(good.Status.Health))
+	assert.Equal(t, "20240102000000", good.Status.LastAppliedVersion)
+	assert.Equal(t, int64(1), good.Metadata.Generation)
+	assert.Equal(t, int64(1), good.Status.ObservedGeneration)
+	assert.NotEmpty(t, good.Status.LastApplied)
+	require.Len(t, good.Status.Conditions, 3)
+	assert.Equal(t, "Ready", good.Status.Conditions[0].Type)
 	bad := doc.Items[0]
-	assert.Equal(t, int64(1), bad.Failed)
-	assert.Equal(t, "Degraded", string(bad.Health.Status))
+	assert.Equal(t, int64(1), bad.Status.Failed)
+	assert.Equal(t, "Degraded", string(bad.Status.Health))
 
 	// yaml, -A with the namespace column, selection by kind/name.
 	r = run(context.Background(), "status", "-n", ns, "-o", "yaml", "atlasschema/busy")
@@ -143,10 +144,10 @@ func TestStatusDirPending(t *testing.T) {
 
 	r = run(context.Background(), "status", "-n", ns, "--dir", dir, "-o", "json", "atlasmigration/app")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, 1)
-	assert.Equal(t, []string{"20240102000000", "20240103000000"}, doc.Items[0].Pending)
+	assert.Equal(t, []string{"20240102000000", "20240103000000"}, doc.Items[0].Status.Pending)
 
 	setStatus(t, ns, mig, "app", applied("20240103000000"))
 	r = run(context.Background(), "status", "-n", ns, "--dir", dir, "app")
@@ -203,8 +204,52 @@ func TestStatusWatch(t *testing.T) {
 	require.GreaterOrEqual(t, len(rows), 4, r.stdout)
 	assert.Equal(t, "NAME", rows[0][0])
 	assert.Equal(t, []string{"app", "AtlasMigration", "Progressing"}, rows[1][:3])
-	assert.Equal(t, []string{"app", "AtlasMigration", "Healthy", "Applied", "5"}, rows[2][:5])
-	assert.Equal(t, []string{"late", "AtlasSchema", "Progressing"}, rows[3][:3])
+	// The two kinds are two watches: their changes may come in either order.
+	changes := [][]string{rows[2][:3], rows[3][:3]}
+	assert.ElementsMatch(t, [][]string{{"app", "AtlasMigration", "Healthy"}, {"late", "AtlasSchema", "Progressing"}}, changes)
+}
+
+// status --watch -o json prints the same List as status -o json, then a List per change; a
+// jsonpath query reads the health of each.
+func TestStatusWatchJSON(t *testing.T) {
+	ns := newNamespace(t)
+	createAtlas(t, ns, mig, "app", nil)
+	setStatus(t, ns, mig, "app", reconciling)
+	r := run(context.Background(), "status", "-n", ns, "-o", "json")
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	var listed struct{ Items []status.Record }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &listed))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := async(ctx, "status", "-n", ns, "--watch", "-o", "json")
+	stillRunning(t, ch, time.Second)
+	setStatus(t, ns, mig, "app", applied("5"))
+	time.Sleep(time.Second)
+	cancel()
+	r = await(t, ch, 10*time.Second)
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var docs []struct {
+		Kind  string
+		Items []status.Record
+	}
+	for dec.More() {
+		var d struct {
+			Kind  string
+			Items []status.Record
+		}
+		require.NoError(t, dec.Decode(&d), r.stdout)
+		docs = append(docs, d)
+	}
+	require.Len(t, docs, 2, r.stdout)
+	assert.Equal(t, "List", docs[0].Kind)
+	assert.Equal(t, listed.Items[0].Metadata, docs[0].Items[0].Metadata, "the same object as status -o json")
+	assert.Equal(t, "Progressing", string(docs[0].Items[0].Status.Health))
+	require.Len(t, docs[1].Items, 1)
+	assert.Equal(t, "Healthy", string(docs[1].Items[0].Status.Health))
+
+	r = run(context.Background(), "status", "-n", ns, "-o", "jsonpath={.items[*].status.health}")
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Equal(t, "Healthy", r.stdout)
 }
 
 func TestStatusManyResources(t *testing.T) {
@@ -215,9 +260,9 @@ func TestStatusManyResources(t *testing.T) {
 	}
 	r := run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
-	var doc struct{ Items []cluster.Record }
+	var doc struct{ Items []status.Record }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	require.Len(t, doc.Items, n)
-	assert.Equal(t, "m0000", doc.Items[0].Name)
-	assert.Equal(t, fmt.Sprintf("m%04d", n-1), doc.Items[n-1].Name)
+	assert.Equal(t, "m0000", doc.Items[0].Metadata.Name)
+	assert.Equal(t, fmt.Sprintf("m%04d", n-1), doc.Items[n-1].Metadata.Name)
 }

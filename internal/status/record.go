@@ -1,57 +1,18 @@
-package cluster
+// Package status is the view model of `kubectl atlas status`: what it reports about one Atlas
+// resource (Record), read from the object with every string redacted and health judged by the
+// project's script.
+package status
 
 import (
-	"fmt"
-	"strings"
+	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
-
-// AtlasKinds are the operator's two kinds, in the order status lists them.
-var AtlasKinds = []AtlasKind{
-	{Kind: atlas.KindAtlasMigration, GVR: atlas.MigrationGVR},
-	{Kind: atlas.KindAtlasSchema, GVR: atlas.SchemaGVR},
-}
-
-// AtlasKind pairs a kind with its resource.
-type AtlasKind struct {
-	Kind string
-	GVR  schema.GroupVersionResource
-}
-
-// ParseAtlasKind accepts what a kubectl user would type for an Atlas kind: atlasmigration,
-// atlasmigrations, AtlasMigration, atlasmigrations.db.atlasgo.io (case-insensitive).
-func ParseAtlasKind(s string) (AtlasKind, error) {
-	k := strings.ToLower(s)
-	if g := "." + atlas.Group; strings.HasSuffix(k, g) {
-		k = strings.TrimSuffix(k, g)
-	} else if g := "." + atlas.Version + "." + atlas.Group; strings.HasSuffix(k, g) {
-		k = strings.TrimSuffix(k, g)
-	}
-	for _, ak := range AtlasKinds {
-		l := strings.ToLower(ak.Kind)
-		if k == l || k == ak.GVR.Resource {
-			return ak, nil
-		}
-	}
-	return AtlasKind{}, fmt.Errorf("unknown kind %q: use atlasmigration or atlasschema", s)
-}
-
-// Health is the verdict of the project's health script on an Atlas object (the one
-// interpretation of its conditions), with credentials redacted from the message.
-func Health(obj *unstructured.Unstructured) healthcheck.Result {
-	res, _, err := healthcheck.Evaluate(obj)
-	if err != nil {
-		return healthcheck.Result{Status: healthcheck.Unknown, Message: "health check failed: " + redact.String(err.Error())}
-	}
-	return res // Evaluate has redacted the message
-}
 
 // Condition is one status condition, as status -o json|yaml prints it.
 type Condition struct {
@@ -63,30 +24,49 @@ type Condition struct {
 	LastTransitionTime string `json:"lastTransitionTime,omitempty"`
 }
 
-// Record is what status reports about one Atlas resource.
+// Record is what status reports about one Atlas resource, shaped like a Kubernetes object so
+// kubectl's printers and queries work on it: the resource's apiVersion, kind and metadata, and
+// the verdict in status (`{.status.health}`). It is a summary, not the object: `kubectl get`
+// shows the object itself. docs/cluster.md documents the fields.
 type Record struct {
-	Kind      string             `json:"kind"`
-	Namespace string             `json:"namespace"`
-	Name      string             `json:"name"`
-	Health    healthcheck.Result `json:"health"`
+	APIVersion string  `json:"apiVersion"`
+	Kind       string  `json:"kind"`
+	Metadata   Meta    `json:"metadata"`
+	Status     Summary `json:"status"`
+
+	created     time.Time
+	lastApplied time.Time
+}
+
+// Meta is the resource's identity.
+type Meta struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// CreationTimestamp is RFC 3339, UTC.
+	CreationTimestamp string `json:"creationTimestamp"`
+	Generation        int64  `json:"generation"`
+}
+
+// Summary is the verdict and what the operator reported.
+type Summary struct {
+	// Health is the project's health check's verdict (what Argo CD shows), Message its message.
+	Health  healthcheck.HealthStatus `json:"health"`
+	Message string                   `json:"message,omitempty"`
 	// Reason is the Ready condition's reason (Applied, Reconciling, Migrating, ...).
 	Reason             string      `json:"reason,omitempty"`
 	Conditions         []Condition `json:"conditions,omitempty"`
 	LastAppliedVersion string      `json:"lastAppliedVersion,omitempty"`
 	// LastApplied is when the operator last applied successfully (RFC 3339, UTC).
 	LastApplied        string `json:"lastApplied,omitempty"`
-	Generation         int64  `json:"generation"`
 	ObservedGeneration int64  `json:"observedGeneration"`
 	Failed             int64  `json:"failed"`
 	ApprovalURL        string `json:"approvalURL,omitempty"`
 	PlanURL            string `json:"planURL,omitempty"`
 	DeploymentURL      string `json:"deploymentURL,omitempty"`
-	Created            string `json:"created"`
 	// Pending lists the versions of --dir newer than lastAppliedVersion (status --dir only).
 	Pending []string `json:"pending,omitempty"`
-
-	created     time.Time
-	lastApplied time.Time
+	// Deleted is set by status --watch when the resource was deleted (health keeps its last value).
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Age is how long ago the object was created.
@@ -95,18 +75,54 @@ func (r *Record) Age(now time.Time) time.Duration { return now.Sub(r.created) }
 // LastAppliedAt is the operator's last successful apply (zero if never).
 func (r *Record) LastAppliedAt() time.Time { return r.lastApplied }
 
+// Key identifies the resource within a listing: namespace, kind and name.
+func (r *Record) Key() string { return r.Metadata.Namespace + "/" + r.Kind + "/" + r.Metadata.Name }
+
+// ReadyMessage is the health message, or else the Ready condition's.
+func (r *Record) ReadyMessage() string {
+	if r.Status.Message != "" {
+		return r.Status.Message
+	}
+	for _, c := range r.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+// Sort orders records by namespace, kind and name.
+func Sort(recs []Record) {
+	sort.Slice(recs, func(i, j int) bool {
+		a, b := &recs[i], &recs[j]
+		if a.Metadata.Namespace != b.Metadata.Namespace {
+			return a.Metadata.Namespace < b.Metadata.Namespace
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Metadata.Name < b.Metadata.Name
+	})
+}
+
 // Summarize reads an Atlas object into a Record, judging health with the project's script.
 // Every string from the cluster is redacted.
 func Summarize(obj *unstructured.Unstructured) Record {
+	h := healthcheck.Judge(obj)
 	r := Record{
+		APIVersion: obj.GetAPIVersion(),
 		Kind:       obj.GetKind(),
-		Namespace:  obj.GetNamespace(),
-		Name:       obj.GetName(),
-		Health:     Health(obj),
-		Generation: obj.GetGeneration(),
+		Metadata:   Meta{Name: obj.GetName(), Namespace: obj.GetNamespace(), Generation: obj.GetGeneration()},
 		created:    obj.GetCreationTimestamp().Time,
 	}
-	r.Created = r.created.UTC().Format(time.RFC3339)
+	r.Metadata.CreationTimestamp = r.created.UTC().Format(time.RFC3339)
+	r.Status = summarize(obj, r.Kind, h)
+	r.lastApplied, _ = time.Parse(time.RFC3339, r.Status.LastApplied)
+	return r
+}
+
+func summarize(obj *unstructured.Unstructured, kind string, h healthcheck.Result) Summary {
+	r := Summary{Health: h.Status, Message: h.Message}
 	st, _, _ := unstructured.NestedMap(obj.Object, "status")
 	str := func(key string) string {
 		v, _ := st[key].(string)
@@ -128,12 +144,11 @@ func Summarize(obj *unstructured.Unstructured) Record {
 	r.DeploymentURL = str("lastDeploymentUrl")
 	r.PlanURL = str("planURL")
 	applied := num("lastApplied")
-	if r.Kind == atlas.KindAtlasSchema {
+	if kind == atlas.KindAtlasSchema {
 		applied = num("last_applied")
 	}
 	if applied > 0 {
-		r.lastApplied = time.Unix(applied, 0).UTC()
-		r.LastApplied = r.lastApplied.Format(time.RFC3339)
+		r.LastApplied = time.Unix(applied, 0).UTC().Format(time.RFC3339)
 	}
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	for _, c := range conds {
@@ -155,25 +170,4 @@ func Summarize(obj *unstructured.Unstructured) Record {
 		r.Conditions = append(r.Conditions, cond)
 	}
 	return r
-}
-
-// VersionApplied reports whether migration version v counts as applied when the database's
-// last revision is last. Atlas's rule (migrate.Executor.Pending): versions compare as strings,
-// byte by byte, so with unpadded versions "10" is below "9". Atlas applies files in file-name
-// order and takes as applied every file up to the last one whose version is <= last.
-func VersionApplied(v, last string) bool {
-	return last != "" && v <= last
-}
-
-// PendingVersions are the versions of a directory, in its file-name order (migrate.LocalDir),
-// that atlas would still apply after last: everything after the last file whose version is
-// <= last; all of them when there is none.
-func PendingVersions(dir []string, last string) []string {
-	idx := -1
-	for i, v := range dir {
-		if VersionApplied(v, last) {
-			idx = i
-		}
-	}
-	return append([]string{}, dir[idx+1:]...)
 }

@@ -1,4 +1,6 @@
-package cluster
+// Package progress writes the one-line progress reports of the waiting verbs (wait, apply) on
+// stderr: elapsed time, subject, a coloured status word and the first line of the message.
+package progress
 
 import (
 	"fmt"
@@ -23,15 +25,10 @@ type Progress struct {
 	start   time.Time
 }
 
-// NewProgress decides from w itself: enabled on a terminal.
-func NewProgress(w io.Writer) *Progress {
+// New decides from w itself: enabled on a terminal.
+func New(w io.Writer) *Progress {
 	tty := IsTerminal(w)
 	return &Progress{w: w, enabled: tty, color: tty && UseColor(), start: time.Now()}
-}
-
-// NewProgressTo forces progress on (tests, --progress), without colour.
-func NewProgressTo(w io.Writer) *Progress {
-	return &Progress{w: w, enabled: true, start: time.Now()}
 }
 
 // Enabled says whether lines are written.
@@ -52,6 +49,16 @@ func (p *Progress) Notice(subject, status, message string) {
 		return
 	}
 	p.write(subject, status, message)
+}
+
+// Connection reports the API server becoming unreachable (err) or reachable again (nil), as a
+// notice: a pipeline log must say why nothing happens.
+func (p *Progress) Connection(err error) {
+	if err != nil {
+		p.Notice("", "Trouble", "the API server is unreachable, retrying: "+err.Error())
+		return
+	}
+	p.Notice("", "Recovered", "the API server is reachable again")
 }
 
 func (p *Progress) write(subject, status, message string) {

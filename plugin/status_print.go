@@ -1,0 +1,202 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/status"
+)
+
+// recordPrinter prints status records: our table (-o wide, --no-headers), or one of
+// cli-runtime's printers (json, yaml, name, jsonpath, go-template) on a List of the records.
+type recordPrinter struct {
+	wide, noHeaders bool
+	printer         printers.ResourcePrinter // nil for the table
+}
+
+func newRecordPrinter(flags *genericclioptions.PrintFlags, noHeaders bool) (*recordPrinter, error) {
+	p := &recordPrinter{noHeaders: noHeaders}
+	switch *flags.OutputFormat {
+	case "":
+		return p, nil
+	case "wide":
+		p.wide = true
+		return p, nil
+	}
+	pr, err := flags.ToPrinter()
+	if genericclioptions.IsNoCompatiblePrinterError(err) {
+		return nil, exitcode.UsageErrorf("--output must be wide, %s, not %q", strings.Join(flags.AllowedFormats(), ", "), *flags.OutputFormat)
+	}
+	if err != nil {
+		return nil, exitcode.UsageErrorf("--output: %v", err)
+	}
+	p.printer = pr
+	return p, nil
+}
+
+func (p *recordPrinter) table() bool { return p.printer == nil }
+
+// list prints every record: the table with its header, or one List.
+func (p *recordPrinter) list(w io.Writer, cols []column, recs []status.Record) error {
+	if !p.table() {
+		return p.objects(w, recs)
+	}
+	tw := newTable(w)
+	if !p.noHeaders {
+		fmt.Fprintln(tw, header(cols))
+	}
+	for i := range recs {
+		fmt.Fprintln(tw, row(cols, &recs[i]))
+	}
+	return tw.Flush()
+}
+
+// objects prints recs as one List through the chosen printer.
+func (p *recordPrinter) objects(w io.Writer, recs []status.Record) error {
+	list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}}}
+	list.Items = make([]unstructured.Unstructured, 0, len(recs))
+	for i := range recs {
+		// Through JSON: the object is then exactly what json.Marshal makes of a Record, with
+		// integers as int64 (what unstructured content holds).
+		b, err := json.Marshal(&recs[i])
+		if err != nil {
+			return err
+		}
+		var item unstructured.Unstructured
+		if err := item.UnmarshalJSON(b); err != nil {
+			return err
+		}
+		list.Items = append(list.Items, item)
+	}
+	return p.printer.PrintObj(list, w)
+}
+
+// identity is what --watch compares to tell a change: the printed columns without the ones
+// that move with the clock, or the whole record.
+func (p *recordPrinter) identity(cols []column, r *status.Record) string {
+	if !p.table() {
+		b, _ := json.Marshal(r)
+		return string(b)
+	}
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		if c.stable != nil {
+			cells[i] = c.stable(r)
+		} else {
+			cells[i] = c.cell(r)
+		}
+	}
+	return strings.Join(cells, "\t")
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 6, 4, 3, ' ', 0) }
+
+// column is one table column.
+type column struct {
+	header string
+	cell   func(r *status.Record) string
+	// stable, if set, replaces a cell that changes with the clock (an age) when --watch compares.
+	stable func(r *status.Record) string
+}
+
+func header(cols []column) string {
+	h := make([]string, len(cols))
+	for i, c := range cols {
+		h[i] = c.header
+	}
+	return strings.Join(h, "\t")
+}
+
+func row(cols []column, r *status.Record) string {
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = c.cell(r)
+	}
+	return strings.Join(cells, "\t")
+}
+
+// columns are the table's columns for these options.
+func (o *StatusOptions) columns() []column {
+	var cols []column
+	if o.AllNamespaces {
+		cols = append(cols, column{header: "NAMESPACE", cell: func(r *status.Record) string { return r.Metadata.Namespace }})
+	}
+	cols = append(cols,
+		column{header: "NAME", cell: func(r *status.Record) string { return r.Metadata.Name }},
+		column{header: "KIND", cell: func(r *status.Record) string { return r.Kind }},
+		column{header: "HEALTH", cell: healthCell},
+		column{header: "REASON", cell: func(r *status.Record) string { return dash(r.Status.Reason) }},
+		column{header: "APPLIED", cell: o.appliedCell, stable: func(r *status.Record) string { return r.Status.LastApplied + " " + r.Status.LastAppliedVersion }},
+		column{header: "AGE", cell: func(r *status.Record) string { return duration.HumanDuration(r.Age(o.now())) }, stable: func(*status.Record) string { return "" }},
+	)
+	wide := o.printer != nil && o.printer.wide
+	if o.Dir != "" {
+		cols = append(cols, column{header: "PENDING", cell: func(r *status.Record) string { return pendingCell(r, wide) }})
+	}
+	if wide {
+		cols = append(cols,
+			column{header: "GENERATION", cell: func(r *status.Record) string {
+				return strconv.FormatInt(r.Status.ObservedGeneration, 10) + "/" + strconv.FormatInt(r.Metadata.Generation, 10)
+			}},
+			column{header: "FAILED", cell: func(r *status.Record) string { return strconv.FormatInt(r.Status.Failed, 10) }},
+			column{header: "URL", cell: urlCell},
+			column{header: "MESSAGE", cell: func(r *status.Record) string { return dash(strings.Join(strings.Fields(r.ReadyMessage()), " ")) }},
+		)
+		return cols
+	}
+	return append(cols, column{header: "MESSAGE", cell: func(r *status.Record) string { return dash(firstLineOf(r.ReadyMessage())) }})
+}
+
+func healthCell(r *status.Record) string {
+	if r.Status.Deleted {
+		return "Deleted"
+	}
+	return string(r.Status.Health)
+}
+
+func (o *StatusOptions) appliedCell(r *status.Record) string {
+	if r.Kind == atlas.KindAtlasSchema && !r.LastAppliedAt().IsZero() {
+		return duration.HumanDuration(o.now().Sub(r.LastAppliedAt())) + " ago"
+	}
+	return dash(r.Status.LastAppliedVersion)
+}
+
+func urlCell(r *status.Record) string {
+	if r.Status.ApprovalURL != "" {
+		return r.Status.ApprovalURL
+	}
+	return dash(r.Status.PlanURL)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pendingCell(r *status.Record, wide bool) string {
+	if r.Kind != atlas.KindAtlasMigration {
+		return "-"
+	}
+	pending := r.Status.Pending
+	if len(pending) == 0 {
+		return "0"
+	}
+	list, more := pending, ""
+	if !wide && len(list) > 3 {
+		list, more = list[:3], ",..."
+	}
+	return fmt.Sprintf("%d (%s%s)", len(pending), strings.Join(list, ","), more)
+}
