@@ -87,7 +87,6 @@ func Compile(source string, useOpenLibs bool) (*Script, error) {
 	return &Script{proto: fn.Proto, useOpenLibs: useOpenLibs}, nil
 }
 
-
 // ResourceHealth is gitops-engine's GetResourceHealth with this script as the override: an object
 // being deleted (without Argo CD's hook finalizer) is Progressing "Pending deletion" before any
 // Lua runs; a script error gives Unknown with the error text, and the error.
