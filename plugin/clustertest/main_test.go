@@ -39,19 +39,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start(testenv.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dyn = dynamic.NewForConfigOrDie(env.Config)
-	kc = kubernetes.NewForConfigOrDie(env.Config)
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
+	testenv.Main(m, testenv.Options{}, func(e *testenv.Env) {
+		env = e
+		dyn = dynamic.NewForConfigOrDie(e.Config)
+		kc = kubernetes.NewForConfigOrDie(e.Config)
+	})
 }
 
 var nsCounter atomic.Int32
