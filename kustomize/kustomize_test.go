@@ -301,93 +301,99 @@ func TestInlineURLNoteNamesSpecFields(t *testing.T) {
 
 // TestBadInputErrors: bad directories fail the build with the error `configmap` gives for the
 // same directory, prefixed with the generator, and nothing is generated.
+// badInputCase is one bad generator input, and what the generator and `configmap` say of it.
+type badInputCase struct {
+	name  string
+	setup func(t *testing.T, dir string)
+	spec  string
+	// configmapArgs, when set, must give an error contained in the generator's.
+	configmapArgs []string
+	want          string
+}
+
+// badInputCases are the bad inputs of TestBadInputErrors.
+var badInputCases = []badInputCase{
+	{
+		name:          "missing directory",
+		spec:          "dir: migrations\n",
+		configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+		want:          "migrations does not exist",
+	},
+	{
+		name: "checksum mismatch",
+		setup: func(t *testing.T, dir string) {
+			writeMigrations(t, filepath.Join(dir, "migrations"), baseMigrations)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "20240101000000_users.sql"), []byte("CREATE TABLE users (id bigint);\n"), 0o644))
+		},
+		spec:          "dir: migrations\n",
+		configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+		want:          "was edited since atlas.sum was written (atlas.sum line 2: checksum mismatch). If the change is intended, run `atlas migrate hash`; otherwise restore the file. Applied migrations must never be edited; commit atlas.sum with the migrations of spec.dir",
+	},
+	{
+		name: "missing atlas.sum",
+		setup: func(t *testing.T, dir string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
+		},
+		spec:          "dir: migrations\n",
+		configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+		want:          "migrations/atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory; commit atlas.sum with the migrations of spec.dir",
+	},
+	{
+		name: "another tool's directory",
+		setup: func(t *testing.T, dir string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.up.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
+		},
+		spec: "dir: migrations\nformat: goose\n",
+		want: "(the directory looks like golang-migrate: set spec.format: golang-migrate)",
+	},
+	{
+		name: "no migration files",
+		setup: func(t *testing.T, dir string) {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "README.md"), []byte("x"), 0o644))
+		},
+		spec:          "dir: migrations\n",
+		configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+		want:          "no migration files (*.sql) found (only README.md): point spec.dir at the folder holding the migrations, or set spec.format if they come from another tool",
+	},
+	{
+		name: "destructive change denied",
+		setup: func(t *testing.T, dir string) {
+			writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{"1_a.sql": "DROP TABLE a;\n"})
+		},
+		spec: "dir: migrations\ndenyDestructive: true\n",
+		want: "spec.denyDestructive is set: 1 destructive change(s) in migrations: review them; silence one intended change with `-- atlas:nolint DS102` above its statement",
+	},
+	{
+		name: "a file, not a directory",
+		setup: func(t *testing.T, dir string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations"), []byte("x"), 0o644))
+		},
+		spec:          "dir: migrations\n",
+		configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
+		want:          "not a directory",
+	},
+	{
+		name: "outside the kustomization",
+		spec: "dir: ../migrations\n",
+		want: `spec.dir "../migrations" must be a relative path inside the kustomization directory`,
+	},
+	{
+		name: "unknown field",
+		spec: "dirr: migrations\n",
+		want: `unknown field "dirr" (see docs/kustomize.md`,
+	},
+	{
+		name: "no dir",
+		spec: "format: atlas\n",
+		want: "spec.dir is required",
+	},
+}
+
 func TestBadInputErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		setup func(t *testing.T, dir string)
-		spec  string
-		// configmapArgs, when set, must give an error contained in the generator's.
-		configmapArgs []string
-		want          string
-	}{
-		{
-			name:          "missing directory",
-			spec:          "dir: migrations\n",
-			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "migrations does not exist",
-		},
-		{
-			name: "checksum mismatch",
-			setup: func(t *testing.T, dir string) {
-				writeMigrations(t, filepath.Join(dir, "migrations"), baseMigrations)
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "20240101000000_users.sql"), []byte("CREATE TABLE users (id bigint);\n"), 0o644))
-			},
-			spec:          "dir: migrations\n",
-			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "was edited since atlas.sum was written (atlas.sum line 2: checksum mismatch). If the change is intended, run `atlas migrate hash`; otherwise restore the file. Applied migrations must never be edited; commit atlas.sum with the migrations of spec.dir",
-		},
-		{
-			name: "missing atlas.sum",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
-			},
-			spec:          "dir: migrations\n",
-			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "migrations/atlas.sum: not found: the directory has no integrity file, so the operator's atlas would refuse it. Run `atlas migrate hash` in the directory; commit atlas.sum with the migrations of spec.dir",
-		},
-		{
-			name: "another tool's directory",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.up.sql"), []byte("CREATE TABLE a (id int);\n"), 0o644))
-			},
-			spec: "dir: migrations\nformat: goose\n",
-			want: "(the directory looks like golang-migrate: set spec.format: golang-migrate)",
-		},
-		{
-			name: "no migration files",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "README.md"), []byte("x"), 0o644))
-			},
-			spec:          "dir: migrations\n",
-			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "no migration files (*.sql) found (only README.md): point spec.dir at the folder holding the migrations, or set spec.format if they come from another tool",
-		},
-		{
-			name: "destructive change denied",
-			setup: func(t *testing.T, dir string) {
-				writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{"1_a.sql": "DROP TABLE a;\n"})
-			},
-			spec: "dir: migrations\ndenyDestructive: true\n",
-			want: "spec.denyDestructive is set: 1 destructive change(s) in migrations: review them; silence one intended change with `-- atlas:nolint DS102` above its statement",
-		},
-		{
-			name: "a file, not a directory",
-			setup: func(t *testing.T, dir string) {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations"), []byte("x"), 0o644))
-			},
-			spec:          "dir: migrations\n",
-			configmapArgs: []string{"configmap", "--dir", "migrations", "--name", "x"},
-			want:          "not a directory",
-		},
-		{
-			name: "outside the kustomization",
-			spec: "dir: ../migrations\n",
-			want: `spec.dir "../migrations" must be a relative path inside the kustomization directory`,
-		},
-		{
-			name: "unknown field",
-			spec: "dirr: migrations\n",
-			want: `unknown field "dirr" (see docs/kustomize.md`,
-		},
-		{
-			name: "no dir",
-			spec: "format: atlas\n",
-			want: "spec.dir is required",
-		},
-	} {
+	for _, tc := range badInputCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tc.setup != nil {

@@ -56,21 +56,7 @@ func TestServerSideDryRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	ext := apiextensionsclient.NewForConfigOrDie(env.Config)
-	_, err = ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, applicationCRD(t), metav1.CreateOptions{})
-	require.NoError(t, err)
-	require.NoError(t, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		crd, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, "applications.argoproj.io", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		for _, c := range crd.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	}))
+	installApplicationCRD(ctx, t, apiextensionsclient.NewForConfigOrDie(env.Config))
 
 	kc := kubernetes.NewForConfigOrDie(env.Config)
 	for _, ns := range []string{"shop", "argocd"} {
@@ -141,4 +127,23 @@ func keys(v any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// installApplicationCRD creates Argo CD's Application CRD and waits until it is Established.
+func installApplicationCRD(ctx context.Context, t *testing.T, ext apiextensionsclient.Interface) {
+	t.Helper()
+	_, err := ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, applicationCRD(t), metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		crd, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, "applications.argoproj.io", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	}))
 }

@@ -78,28 +78,7 @@ func TestOperatorMessages(t *testing.T) {
 	shapes := corpus("op")
 	ns := newNamespace(t, "op")
 	dir := t.TempDir()
-	var objFiles []string
-	for i, sh := range shapes {
-		for _, kind := range []string{atlas.KindAtlasMigration, atlas.KindAtlasSchema} {
-			reason := "ReadingMigrationData"
-			if kind == atlas.KindAtlasSchema {
-				reason = "ApplyingSchema"
-			}
-			name := fmt.Sprintf("%s-%d", map[string]string{atlas.KindAtlasMigration: "m", atlas.KindAtlasSchema: "s"}[kind], i)
-			obj := failAs(t, ns, kind, name, reason, "Error: "+sh.text+"\nsecond line "+sh.text)
-			b, err := yaml.Marshal(obj.Object)
-			require.NoError(t, err)
-			f := filepath.Join(dir, name+".yaml")
-			require.NoError(t, os.WriteFile(f, b, 0o600))
-			objFiles = append(objFiles, f)
-			manifest := &unstructured.Unstructured{Object: map[string]any{"apiVersion": obj.GetAPIVersion(), "kind": kind,
-				"metadata": map[string]any{"name": name, "namespace": ns, "labels": obj.GetLabels()}, "spec": obj.Object["spec"]}}
-			if b, err = yaml.Marshal(manifest.Object); err == nil {
-				err = os.WriteFile(filepath.Join(dir, name+".manifest.yaml"), b, 0o600)
-			}
-			require.NoError(t, err)
-		}
-	}
+	objFiles := failingObjects(t, ns, dir, shapes)
 	// plans waiting for approval, their URLs carrying a token (status -o wide shows the URL)
 	approval := corpus("appr")
 	for i, sh := range approval[:3] {
@@ -173,4 +152,34 @@ func TestOperatorMessages(t *testing.T) {
 	r = run(wctx, "status", "-n", ns, "--watch")
 	require.Contains(t, r.stdout, "m-0", "the watch printed the table")
 	noLeak(t, r, shapes, nil)
+}
+
+// failingObjects makes an AtlasMigration and an AtlasSchema fail with each shape in their
+// condition messages, and writes each one to dir twice: as read back (status included) and as a
+// manifest to apply. It returns the read-back files.
+func failingObjects(t *testing.T, ns, dir string, shapes []shape) []string {
+	t.Helper()
+	var objFiles []string
+	for i, sh := range shapes {
+		for _, kind := range []string{atlas.KindAtlasMigration, atlas.KindAtlasSchema} {
+			reason := "ReadingMigrationData"
+			if kind == atlas.KindAtlasSchema {
+				reason = "ApplyingSchema"
+			}
+			name := fmt.Sprintf("%s-%d", map[string]string{atlas.KindAtlasMigration: "m", atlas.KindAtlasSchema: "s"}[kind], i)
+			obj := failAs(t, ns, kind, name, reason, "Error: "+sh.text+"\nsecond line "+sh.text)
+			b, err := yaml.Marshal(obj.Object)
+			require.NoError(t, err)
+			f := filepath.Join(dir, name+".yaml")
+			require.NoError(t, os.WriteFile(f, b, 0o600))
+			objFiles = append(objFiles, f)
+			manifest := &unstructured.Unstructured{Object: map[string]any{"apiVersion": obj.GetAPIVersion(), "kind": kind,
+				"metadata": map[string]any{"name": name, "namespace": ns, "labels": obj.GetLabels()}, "spec": obj.Object["spec"]}}
+			if b, err = yaml.Marshal(manifest.Object); err == nil {
+				err = os.WriteFile(filepath.Join(dir, name+".manifest.yaml"), b, 0o600)
+			}
+			require.NoError(t, err)
+		}
+	}
+	return objFiles
 }
