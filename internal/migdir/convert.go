@@ -211,7 +211,7 @@ func readSource(fsys fs.FS, name string, d *Dir) ([]byte, error) {
 	if err != nil {
 		return nil, fileErrorf(name, "%v", unwrapPathErr(err))
 	}
-	if err := checkUTF8(name, b); err != nil {
+	if err := checkText(name, b); err != nil {
 		return nil, err
 	}
 	if bytes.HasPrefix(b, utf8BOM) {

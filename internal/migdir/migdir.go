@@ -254,7 +254,7 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fileErrorf(name, "%v", unwrapPathErr(err))
 	}
-	if err := checkUTF8(name, b); err != nil {
+	if err := checkText(name, b); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -268,8 +268,30 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// CheckUTF8 is the UTF-8 check of Read, for single files (schema files).
-func CheckUTF8(name string, b []byte) error { return checkUTF8(name, b) }
+// CheckText is the text check of Read, for single files (schema files).
+func CheckText(name string, b []byte) error { return checkText(name, b) }
+
+// Printable reports whether YAML can carry r (YAML's printable set: tab, LF, CR, U+0020-U+007E,
+// U+0085, U+00A0-U+D7FF, U+E000-U+FFFD and above U+FFFF). kubectl, kustomize and Argo CD read
+// manifests with YAML parsers that refuse anything else, escaped or not.
+func Printable(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0x7e) || r == 0x85 ||
+		(r >= 0xa0 && r <= 0xd7ff) || (r >= 0xe000 && r <= 0xfffd) || (r >= 0x10000 && r <= 0x10ffff)
+}
+
+// checkPrintable names the first character of valid UTF-8 text b that YAML cannot carry.
+func checkPrintable(name string, b []byte) error {
+	line := 1
+	for _, r := range string(b) {
+		if r == '\n' {
+			line++
+		}
+		if !Printable(r) {
+			return fileErrorf(name, "line %d: control character U+%04X: a YAML manifest (and so a ConfigMap) cannot carry it; remove it and rehash atlas.sum", line, r)
+		}
+	}
+	return nil
+}
 
 // simpleKey is the common case of a valid ConfigMap key, checked without a regular expression
 // (hundreds of files are read on every run).
@@ -286,11 +308,12 @@ func simpleKey(k string) bool {
 	return true
 }
 
-// checkUTF8 rejects content the operator could not round-trip: ConfigMap data is UTF-8 text
-// (binaryData, which could hold anything, is ignored by the operator).
-func checkUTF8(name string, b []byte) error {
+// checkText rejects content the operator could not round-trip: ConfigMap data is UTF-8 text
+// (binaryData, which could hold anything, is ignored by the operator), and a manifest is YAML,
+// which cannot carry characters outside its printable set (Printable).
+func checkText(name string, b []byte) error {
 	if utf8.Valid(b) {
-		return nil
+		return checkPrintable(name, b)
 	}
 	line, off := 1, 0
 	for off < len(b) {

@@ -115,6 +115,7 @@ func TestReadBadInput(t *testing.T) {
 		{name: "corrupt total hash", files: badHeader, want: []string{"atlas.sum: line 1: the total hash does not match"}},
 		{name: "malformed atlas.sum", files: malformed, want: []string{"atlas.sum: malformed"}},
 		{name: "non-UTF-8", files: withSum(t, map[string][]byte{"1_a.sql": []byte("-- caf\xe9\nCREATE TABLE a (id int);\n")}), want: []string{"1_a.sql: line 1: not valid UTF-8 (byte 0xe9 at offset 6)", "iconv"}},
+		{name: "control character", files: withSum(t, map[string][]byte{"1_a.sql": []byte("CREATE TABLE a (id int);\n-- \x7f\n")}), want: []string{"1_a.sql: line 2: control character U+007F", "cannot carry it"}},
 		{name: "non-UTF-8 atlas.sum", files: map[string][]byte{"1_a.sql": []byte("SELECT 1;\n"), SumFile: []byte("h1:\xff\n")}, want: []string{"atlas.sum: line 1: not valid UTF-8"}},
 		{name: "invalid key", files: map[string][]byte{"1 a.sql": []byte("SELECT 1;\n")}, want: []string{"1 a.sql: file name is not a valid ConfigMap key", "rename it"}},
 		{name: "unknown format", files: good, opts: Options{Format: "sqitch"}, want: []string{`unknown format "sqitch"`, "golang-migrate"}},

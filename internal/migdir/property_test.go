@@ -245,7 +245,7 @@ func FuzzFlywayNames(f *testing.F) {
 	f.Add("2.0.1", "2", "x", "x.y")
 	f.Fuzz(func(t *testing.T, va, vb, da, db string) {
 		if strings.ContainsAny(va+vb+da+db, "/\\\x00") {
-			t.Skip("file names, not paths")
+			return // not an input: file names, not paths
 		}
 		a, b := "V"+va+"__x.sql", "V"+vb+"__y.sql"
 		ra, rb := "R__"+da+".sql", "R__"+db+".sql"

@@ -30,7 +30,7 @@ func ReadSchemaFile(path, shown, field, dirAlt string) ([]byte, error) {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil, fmt.Errorf("schema file %s is empty", shown)
 	}
-	if err := CheckUTF8(shown, b); err != nil {
+	if err := CheckText(shown, b); err != nil {
 		return nil, err
 	}
 	return b, nil
