@@ -1,6 +1,6 @@
 // Package e2e holds the user journeys of kubectl atlas against the real Atlas Operator: the
 // operator v0.7.37 binary (hack/operator) running out of cluster against the test control plane,
-// executing a real atlas CLI against SQLite files and a private PostgreSQL (internal/e2e). Each
+// executing a real atlas CLI against SQLite files and a private PostgreSQL (internal/testbed/operator). Each
 // journey runs the plugin through its root command as a user would and checks stdout, stderr,
 // the exit code and what the database holds afterwards.
 //

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 const generatorYAML = `apiVersion: kubectl-atlas.io/v1alpha1
@@ -85,7 +85,7 @@ func TestKustomizeGenerator(t *testing.T) {
 // pluginOnPath builds kubectl-atlas for kustomize's exec function and puts it first on PATH.
 func pluginOnPath(t *testing.T) {
 	t.Helper()
-	root, err := testenv.RepoRoot()
+	root, err := controlplane.RepoRoot()
 	require.NoError(t, err)
 	bin := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-atlas"), "./cmd/kubectl-atlas")

@@ -24,8 +24,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/e2e"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
@@ -34,7 +34,7 @@ var record = flag.Bool("record", false, "rewrite the recorded health fixtures in
 // One harness (control plane, operator, PostgreSQL) for the package; each test has its own
 // namespace and databases.
 var (
-	h   *e2e.Harness
+	h   *operator.Harness
 	dyn dynamic.Interface
 	kc  kubernetes.Interface
 	rec *recorder
@@ -49,13 +49,13 @@ func runMain(m *testing.M) int {
 	ctx := context.Background()
 	start := time.Now()
 	var err error
-	h, err = e2e.Start(ctx, e2e.Options{Postgres: true})
+	h, err = operator.Start(ctx, operator.Options{Postgres: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: control plane, Atlas Operator %s (%s) and PostgreSQL up in %s\n",
-		e2e.OperatorVersion, h.AtlasVersion, time.Since(start).Round(time.Millisecond))
+		operator.Version, h.AtlasVersion, time.Since(start).Round(time.Millisecond))
 	defer func() {
 		if err := h.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: stop:", err)
@@ -112,7 +112,7 @@ func (t *timings) set(what string, start time.Time, took time.Duration, namespac
 }
 
 // report prints each measured wait beside the operator's own logged time for the same work.
-func (t *timings) report(h *e2e.Harness) {
+func (t *timings) report(h *operator.Harness) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, m := range t.list {

@@ -22,8 +22,8 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/e2e"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 // recorder watches every Atlas resource while the journeys run and keeps the first object of
@@ -178,8 +178,8 @@ func (r *recorder) check() []string {
 
 // write saves the recorded statuses as fixtures and lists them in each kind's health_test.yaml,
 // replacing the previous recording.
-func (r *recorder) write(h *e2e.Harness) error {
-	root, err := testenv.RepoRoot()
+func (r *recorder) write(h *operator.Harness) error {
+	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (r *recorder) write(h *e2e.Harness) error {
 			return err
 		}
 		header := fmt.Sprintf("# recorded from the real Atlas Operator %s running %s (kubectl-atlas make e2e RECORD=1)\n# kind: %s, journey: %s, object: %s\n",
-			e2e.OperatorVersion, h.AtlasVersion, kind, journey(u.GetNamespace()), u.GetName())
+			operator.Version, h.AtlasVersion, kind, journey(u.GetNamespace()), u.GetName())
 		input := "testdata/" + base + ".yaml"
 		if err := os.WriteFile(filepath.Join(dir, input), append([]byte(header), b...), 0o644); err != nil {
 			return err
@@ -282,7 +282,7 @@ func writeTestFile(path string, recorded []healthcheck.TestCase) error {
 // sanitize drops what changes on every run or is the harness's own (server bookkeeping, the
 // temporary directory, the PostgreSQL port and random password), so a re-recording diffs only
 // where the operator's behaviour changed.
-func sanitize(u *unstructured.Unstructured, h *e2e.Harness) *unstructured.Unstructured {
+func sanitize(u *unstructured.Unstructured, h *operator.Harness) *unstructured.Unstructured {
 	obj := u.DeepCopy()
 	for _, f := range []string{"managedFields", "uid", "resourceVersion", "creationTimestamp"} {
 		unstructured.RemoveNestedField(obj.Object, "metadata", f)

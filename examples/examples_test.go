@@ -37,7 +37,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
@@ -58,7 +58,7 @@ var generated = []struct {
 // generator (through the kubectl-atlas link TestMain puts first on PATH).
 const serveEnv = "KUBECTL_ATLAS_EXAMPLES_SERVE"
 
-var env *testenv.Env
+var env *controlplane.Env
 
 func TestMain(m *testing.M) {
 	if os.Getenv(serveEnv) == "1" {
@@ -90,7 +90,7 @@ func run(m *testing.M) int {
 	os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	os.Setenv(serveEnv, "1") // for the children only: this process has read it already
 
-	env, err = testenv.Start(testenv.Options{})
+	env, err = controlplane.Start(controlplane.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -20,7 +20,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 func runHealthcheck(t *testing.T, args ...string) (string, string, int) {
@@ -169,7 +169,7 @@ func TestHealthcheckTestArgoCDCM(t *testing.T) {
 
 // Live objects from the test control plane: the operator is played by writing status.
 func TestHealthcheckTestLive(t *testing.T) {
-	env, err := testenv.Start(testenv.Options{})
+	env, err := controlplane.Start(controlplane.Options{})
 	require.NoError(t, err)
 	defer func() { _ = env.Stop() }()
 	ctx := context.Background()

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 // TestDemoScript runs hack/demo.sh (what `make demo` runs) end to end with a freshly built
@@ -40,7 +40,7 @@ func TestDemoScript(t *testing.T) {
 // checking it succeeded and removed its work folder.
 func runDemo(t *testing.T, env ...string) string {
 	t.Helper()
-	_, err := testenv.AssetsDir() // fail, with the fix, when bin/testbin is missing
+	_, err := controlplane.AssetsDir() // fail, with the fix, when bin/testbin is missing
 	require.NoError(t, err)
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)

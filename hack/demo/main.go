@@ -1,11 +1,11 @@
 // Command demo is the cluster side of hack/demo.sh (`make demo`).
 //
 //	demo controlplane -kubeconfig FILE   start kube-apiserver + etcd with the Atlas Operator's CRDs
-//	                                     (internal/testenv), write an admin kubeconfig to FILE, and
+//	                                     (internal/testbed/controlplane), write an admin kubeconfig to FILE, and
 //	                                     run until SIGINT/SIGTERM, then stop them and remove FILE
 //	demo up -kubeconfig FILE -resource NS/NAME
 //	                                     the same control plane plus the real Atlas Operator
-//	                                     (bin/atlas-operator, running $E2E_ATLAS: internal/e2e),
+//	                                     (bin/atlas-operator, running $E2E_ATLAS: internal/testbed/operator),
 //	                                     ready for the Atlas resource NS/NAME
 //	demo operator -kubeconfig FILE -n NS NAME
 //	                                     play the Atlas Operator for AtlasMigration NAME: write its
@@ -34,8 +34,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/e2e"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 func main() {
@@ -84,7 +84,7 @@ func controlPlane(kubeconfig string) error {
 	// Catch the signals before starting, so a quick Ctrl-C still stops what was started.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	env, err := testenv.Start(testenv.Options{})
+	env, err := controlplane.Start(controlplane.Options{})
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func up(kubeconfig, resource string) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	h, err := e2e.Start(context.Background(), e2e.Options{})
+	h, err := operator.Start(context.Background(), operator.Options{})
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func up(kubeconfig, resource string) error {
 	if err := h.PrepareHome(ns, name); err != nil {
 		return errors.Join(err, h.Stop())
 	}
-	fmt.Fprintf(os.Stderr, "Atlas Operator %s running %s (%s)\n", e2e.OperatorVersion, h.Atlas, h.AtlasVersion)
+	fmt.Fprintf(os.Stderr, "Atlas Operator %s running %s (%s)\n", operator.Version, h.Atlas, h.AtlasVersion)
 	if err := publish(h.Env.Kubeconfig, kubeconfig); err != nil {
 		return errors.Join(err, h.Stop())
 	}

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 // seen410 passes a watch through and counts the 410 "too old resource version" errors the
@@ -47,7 +47,7 @@ func (s *seen410) ResultChan() <-chan watch.Event { return s.ch }
 // writes moved etcd on, gets the API server's own 410. Wait relists and still sees the change
 // it waits for.
 func TestWaitSurvivesRealCompaction(t *testing.T) {
-	cenv, err := testenv.Start(testenv.Options{WithoutCRDs: true, CompactEvery: time.Second})
+	cenv, err := controlplane.Start(controlplane.Options{WithoutCRDs: true, CompactEvery: time.Second})
 	require.NoError(t, err)
 	defer func() {
 		if err := cenv.Stop(); err != nil {

@@ -15,14 +15,14 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 // One control plane for the package; every test works in its own namespace.
-var env *testenv.Env
+var env *controlplane.Env
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.Options{}, func(e *testenv.Env) { env = e })
+	controlplane.Main(m, controlplane.Options{}, func(e *controlplane.Env) { env = e })
 }
 
 var nsCounter atomic.Int32

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testdb"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/databases"
 )
 
 // The converted directories are applied to real databases with atlas's own executor
@@ -98,7 +98,7 @@ type target struct {
 	revs *revisions
 }
 
-func newTarget(t *testing.T, srv *testdb.Server, name string) *target {
+func newTarget(t *testing.T, srv *databases.Server, name string) *target {
 	t.Helper()
 	ctx := context.Background()
 	_, err := srv.CreateDatabase(ctx, name)
@@ -108,7 +108,7 @@ func newTarget(t *testing.T, srv *testdb.Server, name string) *target {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	open := postgres.Open
-	if srv.Kind == testdb.MariaDB {
+	if srv.Kind == databases.MariaDB {
 		open = mysql.Open
 	}
 	return &target{db: db, open: open, revs: &revisions{}}
@@ -227,13 +227,13 @@ func golangMigrateDir(n int) map[string]string {
 // TestApplyPostgres applies a converted directory of every format to a real PostgreSQL.
 func TestApplyPostgres(t *testing.T) {
 	ctx := context.Background()
-	srv, err := testdb.StartPostgres(ctx)
+	srv, err := databases.StartPostgres(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
 	for _, c := range []struct {
 		name string
-		run  func(*testing.T, *testdb.Server)
+		run  func(*testing.T, *databases.Server)
 	}{
 		{"golang-migrate grows past 100 files", applyGolangMigrateGrowth},
 		{"goose", applyGoose},
@@ -246,7 +246,7 @@ func TestApplyPostgres(t *testing.T) {
 	}
 }
 
-func applyGolangMigrateGrowth(t *testing.T, srv *testdb.Server) {
+func applyGolangMigrateGrowth(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "gm")
 	small := t.TempDir()
 	writeFiles(t, small, golangMigrateDir(99))
@@ -263,7 +263,7 @@ func applyGolangMigrateGrowth(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 't3' AND column_name IN ('id','name')"))
 }
 
-func applyGoose(t *testing.T, srv *testdb.Server) {
+func applyGoose(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "goose")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -279,7 +279,7 @@ func applyGoose(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"2"}, tg.query(t, "SELECT count(*)::text FROM users"))
 }
 
-func applyFlyway(t *testing.T, srv *testdb.Server) {
+func applyFlyway(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "flyway")
 	dir := t.TempDir()
 	files := map[string]string{
@@ -309,7 +309,7 @@ func applyFlyway(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"b11"}, applied)
 }
 
-func applyLiquibase(t *testing.T, srv *testdb.Server) {
+func applyLiquibase(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "liquibase")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -322,7 +322,7 @@ func applyLiquibase(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"users_email"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_email'"))
 }
 
-func applyDBMate(t *testing.T, srv *testdb.Server) {
+func applyDBMate(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "dbmate")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -334,7 +334,7 @@ func applyDBMate(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"users_id"}, tg.query(t, "SELECT indexname FROM pg_indexes WHERE indexname = 'users_id'"))
 }
 
-func applyBaseline(t *testing.T, srv *testdb.Server) {
+func applyBaseline(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "adopt")
 	dir := t.TempDir()
 	writeFiles(t, dir, golangMigrateDir(12))
@@ -374,13 +374,13 @@ func applyBaseline(t *testing.T, srv *testdb.Server) {
 // TestApplyMariaDB applies converted MySQL-dialect directories to a real MariaDB.
 func TestApplyMariaDB(t *testing.T) {
 	ctx := context.Background()
-	srv, err := testdb.StartMariaDB(ctx)
+	srv, err := databases.StartMariaDB(ctx)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
 	for _, c := range []struct {
 		name string
-		run  func(*testing.T, *testdb.Server)
+		run  func(*testing.T, *databases.Server)
 	}{
 		{"golang-migrate", applyMariaGolangMigrate},
 		{"goose trigger block", applyMariaGooseTrigger},
@@ -390,7 +390,7 @@ func TestApplyMariaDB(t *testing.T) {
 	}
 }
 
-func applyMariaGolangMigrate(t *testing.T, srv *testdb.Server) {
+func applyMariaGolangMigrate(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "gm")
 	dir := t.TempDir()
 	files := map[string]string{}
@@ -405,7 +405,7 @@ func applyMariaGolangMigrate(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"1"}, tg.query(t, "SELECT id FROM t3"))
 }
 
-func applyMariaGooseTrigger(t *testing.T, srv *testdb.Server) {
+func applyMariaGooseTrigger(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "goose")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -418,7 +418,7 @@ func applyMariaGooseTrigger(t *testing.T, srv *testdb.Server) {
 	require.Equal(t, []string{"a", "b"}, tg.query(t, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'goose' ORDER BY 1"))
 }
 
-func applyMariaDBMate(t *testing.T, srv *testdb.Server) {
+func applyMariaDBMate(t *testing.T, srv *databases.Server) {
 	tg := newTarget(t, srv, "dbmate")
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{

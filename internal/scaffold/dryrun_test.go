@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 // Argo CD's module, for the Application CRD (the test control plane has only the operator's).
@@ -50,7 +50,7 @@ func applicationCRD(t *testing.T) *apiextensionsv1.CustomResourceDefinition {
 // `kubectl apply --server-side --dry-run=server` and Argo CD's ServerSideApply would: field
 // names, types and required fields are checked by the API server itself.
 func TestServerSideDryRun(t *testing.T) {
-	env, err := testenv.Start(testenv.Options{})
+	env, err := controlplane.Start(controlplane.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, env.Stop()) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -27,19 +27,19 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
 // One control plane for the package; every test works in its own namespace.
 var (
-	env *testenv.Env
+	env *controlplane.Env
 	dyn dynamic.Interface
 	kc  kubernetes.Interface
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.Options{}, func(e *testenv.Env) {
+	controlplane.Main(m, controlplane.Options{}, func(e *controlplane.Env) {
 		env = e
 		dyn = dynamic.NewForConfigOrDie(e.Config)
 		kc = kubernetes.NewForConfigOrDie(e.Config)

@@ -10,14 +10,14 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 // restartableEnv is a control plane of its own, so stopping its API server leaves the other
 // tests' control plane alone.
-func restartableEnv(t *testing.T) (kubeconfig string, env *testenv.Env, cl dynamic.Interface) {
+func restartableEnv(t *testing.T) (kubeconfig string, env *controlplane.Env, cl dynamic.Interface) {
 	t.Helper()
-	env, err := testenv.Start(testenv.Options{})
+	env, err := controlplane.Start(controlplane.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = env.Stop() })
 	return env.Kubeconfig, env, dynamic.NewForConfigOrDie(env.Config)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 const (
@@ -240,7 +240,7 @@ func TestWaitInterrupt(t *testing.T) {
 
 // TestCRDsAbsent runs status and wait against a control plane without the operator's CRDs.
 func TestCRDsAbsent(t *testing.T) {
-	bare, err := testenv.Start(testenv.Options{WithoutCRDs: true})
+	bare, err := controlplane.Start(controlplane.Options{WithoutCRDs: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, bare.Stop()) })
 	want := "the Atlas Operator CRDs (db.atlasgo.io) are not installed in this cluster"

@@ -26,18 +26,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
 var (
-	env *testenv.Env
+	env *controlplane.Env
 	dyn dynamic.Interface
 	kc  kubernetes.Interface
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.Options{}, func(e *testenv.Env) {
+	controlplane.Main(m, controlplane.Options{}, func(e *controlplane.Env) {
 		env = e
 		dyn = dynamic.NewForConfigOrDie(e.Config)
 		kc = kubernetes.NewForConfigOrDie(e.Config)

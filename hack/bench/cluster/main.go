@@ -1,5 +1,5 @@
 // Command cluster compares kubectl-atlas's in-cluster verbs with kubectl on the project's test
-// control plane (internal/testenv), in the same run, prints medians and ratios, and exits 1 when
+// control plane (internal/testbed/controlplane), in the same run, prints medians and ratios, and exits 1 when
 // a ratio misses its target:
 //
 //   - wait latency: from the operator's status write to the process exit (kubectl atlas wait vs
@@ -35,7 +35,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
 )
 
 var (
@@ -75,14 +75,14 @@ func main() {
 }
 
 type bench struct {
-	env        *testenv.Env
+	env        *controlplane.Env
 	dyn        dynamic.Interface
 	kc         kubernetes.Interface
 	kubeconfig string
 }
 
 func run() error {
-	env, err := testenv.Start(testenv.Options{})
+	env, err := controlplane.Start(controlplane.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
-// Package testenv starts the project's test control plane: a real kube-apiserver and etcd
+// Package controlplane starts the project's test control plane: a real kube-apiserver and etcd
 // (built from the Go module proxy by `make testbin`) with the Atlas Operator's real CRDs, loaded
 // from the operator module in the module cache. No kubelet and no operator run: tests play the
 // operator by writing status through the status subresource.
-package testenv
+package controlplane
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kubectl-atlas-testenv-")
+	dir, err := os.MkdirTemp("", "kubectl-atlas-controlplane-")
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,9 @@
-// Package e2e runs the real Atlas Operator for end-to-end tests and the demo: the test control
-// plane (internal/testenv), the operator binary built by `make operator` running out of cluster
+// Package operator runs the real Atlas Operator for end-to-end tests and the demo: the test control
+// plane (internal/testbed/controlplane), the operator binary built by `make operator` running out of cluster
 // against it, executing a real atlas CLI against real databases (SQLite files in the harness's
-// directory; a private PostgreSQL from internal/testdb on request). Nothing here plays the
+// directory; a private PostgreSQL from internal/testbed/databases on request). Nothing here plays the
 // operator. Every missing part is an error naming the make target that provides it.
-package e2e
+package operator
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testdb"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/testenv"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/databases"
 )
 
-// OperatorVersion is the operator hack/operator pins.
-const OperatorVersion = "v0.7.37"
+// Version is the operator hack/operator pins.
+const Version = "v0.7.37"
 
 // Options choose the databases Start provides.
 type Options struct {
@@ -32,14 +32,14 @@ type Options struct {
 
 // Harness is a running control plane + operator (+ databases).
 type Harness struct {
-	Env *testenv.Env
+	Env *controlplane.Env
 	// Dir holds everything the harness writes: the operator's HOME and DATA_DIR, its log,
 	// SQLite files. Removed by Stop.
 	Dir string
 	// Atlas is the atlas the operator runs; AtlasVersion the first line of its `atlas version`.
 	Atlas        string
 	AtlasVersion string
-	Postgres     *testdb.Server
+	Postgres     *databases.Server
 
 	op      *exec.Cmd
 	opDone  chan error
@@ -48,7 +48,7 @@ type Harness struct {
 
 // Start brings everything up; on error nothing is left running.
 func Start(ctx context.Context, opts Options) (h *Harness, err error) {
-	operator, err := OperatorBinary()
+	bin, err := Binary()
 	if err != nil {
 		return nil, err
 	}
@@ -71,21 +71,21 @@ func Start(ctx context.Context, opts Options) (h *Harness, err error) {
 		return h, err
 	}
 	if opts.Postgres {
-		if h.Postgres, err = testdb.StartPostgres(ctx); err != nil {
+		if h.Postgres, err = databases.StartPostgres(ctx); err != nil {
 			return h, err
 		}
 	}
-	if h.Env, err = testenv.Start(testenv.Options{}); err != nil {
+	if h.Env, err = controlplane.Start(controlplane.Options{}); err != nil {
 		return h, err
 	}
-	return h, h.startOperator(ctx, operator)
+	return h, h.startOperator(ctx, bin)
 }
 
-// OperatorBinary is $ATLAS_OPERATOR, else bin/atlas-operator at the repository root.
-func OperatorBinary() (string, error) {
+// Binary is $ATLAS_OPERATOR, else bin/atlas-operator at the repository root.
+func Binary() (string, error) {
 	p := os.Getenv("ATLAS_OPERATOR")
 	if p == "" {
-		root, err := testenv.RepoRoot()
+		root, err := controlplane.RepoRoot()
 		if err != nil {
 			return "", err
 		}
@@ -106,7 +106,7 @@ func AtlasBinary() (string, error) {
 		}
 		return p, nil
 	}
-	root, err := testenv.RepoRoot()
+	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -204,8 +204,8 @@ func (h *Harness) OperatorLog() string {
 }
 
 // SQLite is a database file in the harness directory (created by atlas on first use).
-func (h *Harness) SQLite(name string) testdb.SQLite {
-	return testdb.SQLite{Path: filepath.Join(h.Dir, name+".db")}
+func (h *Harness) SQLite(name string) databases.SQLite {
+	return databases.SQLite{Path: filepath.Join(h.Dir, name+".db")}
 }
 
 // Stop stops the operator, the control plane and the databases, and removes Dir.

@@ -1,4 +1,4 @@
-// Package testdb starts private, real database servers for tests: PostgreSQL and MariaDB from
+// Package databases starts private, real database servers for tests: PostgreSQL and MariaDB from
 // Debian's packages, each with its data in a temporary directory, listening on a free loopback
 // port with a password, and stopped (data removed) by Stop. Nothing here plays a database: a test
 // that needs one fails when the server binaries are missing, with the package to install.
@@ -6,7 +6,7 @@
 // Root cannot run either server as itself (initdb refuses root; mariadbd wants --user), so as root
 // PostgreSQL runs as the system user "postgres" and MariaDB as "mysql", which Debian's packages
 // create.
-package testdb
+package databases
 
 import (
 	"bytes"
