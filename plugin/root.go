@@ -31,6 +31,7 @@ Exit codes:
   2    usage error (wrong flags or arguments)
   3    a resource is Degraded, or a health check test case failed
   4    timed out
+  5    lint found changes at or above --fail-on
   130  interrupted (Ctrl-C)`
 
 // Main runs kubectl-atlas with args as the binary does and prints the error, if any, on stderr.
@@ -85,6 +86,7 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.AddCommand(
 		NewCmdVersion(streams),
 		NewCmdConfigMap(streams, configFlags),
+		NewCmdLint(streams),
 		NewCmdInit(streams, configFlags),
 		NewCmdHealthcheck(streams, configFlags),
 		NewCmdStatus(streams, configFlags),

@@ -17,6 +17,7 @@ const (
 	Usage       = 2   // wrong flags or arguments
 	Degraded    = 3   // a resource is Degraded (wait, apply) or a health test case failed
 	Timeout     = 4   // --timeout expired before the resources became healthy
+	Findings    = 5   // lint found changes at or above --fail-on
 	Interrupted = 130 // SIGINT/SIGTERM (128+2, as shells report Ctrl-C)
 )
 
