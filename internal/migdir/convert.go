@@ -42,6 +42,7 @@ type source struct {
 	desc    string
 	kind    byte   // Flyway V, B or R; 'V' elsewhere
 	conf    []byte // Flyway script configuration (<file>.conf), if any
+	part    *liquibasePart
 }
 
 // Detect guesses the format of a directory from its file names and first lines. A directory
@@ -113,6 +114,11 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 	if srcs, err = order(srcs, format); err != nil {
 		return nil, err
 	}
+	if format == FormatLiquibase {
+		if srcs, err = splitRunOnChange(srcs); err != nil {
+			return nil, err
+		}
+	}
 	seen := map[string]string{}
 	for _, s := range srcs {
 		stmts, tx, err := statements(s, format)
@@ -143,7 +149,7 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 		if format == FormatFlyway {
 			d.Warnings = append(d.Warnings, flywayPlaceholderWarnings(s.path, s.data)...)
 		}
-		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data})
+		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data, Rerun: s.kind == 'R' || (s.part != nil && s.part.rerun)})
 	}
 	return d, d.appendSum(d.sqlFiles())
 }
@@ -410,13 +416,18 @@ func statements(s *source, format string) ([]*migrate.Stmt, txChoice, error) {
 		stmts, tx, err = flywayStatements(s)
 	}
 	if err != nil {
-		var le *lineErr
-		if errors.As(err, &le) {
-			return nil, tx, &pathError{file: fmt.Sprintf("%s:%d", s.path, le.line), msg: le.msg}
-		}
-		return nil, tx, fileErrorf(s.path, "%v", err)
+		return nil, tx, sourceError(s, err)
 	}
 	return stmts, tx, nil
+}
+
+// sourceError names the source file, and the line when err has one.
+func sourceError(s *source, err error) error {
+	var le *lineErr
+	if errors.As(err, &le) {
+		return &pathError{file: fmt.Sprintf("%s:%d", s.path, le.line), msg: le.msg}
+	}
+	return fileErrorf(s.path, "%v", err)
 }
 
 // render writes statements as an atlas migration file and checks that atlas reads back the

@@ -1,6 +1,8 @@
 package migdir
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -77,6 +79,9 @@ func liquibaseStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
 	if err != nil {
 		return nil, txChoice{}, err
 	}
+	if s.part != nil {
+		sets = sets[s.part.from:s.part.to]
+	}
 	var (
 		stmts []*migrate.Stmt
 		noTx  []string
@@ -85,8 +90,8 @@ func liquibaseStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
 		if v, ok := cs.attrs["enddelimiter"]; ok && v != ";" {
 			return nil, txChoice{}, lineError(cs.line, fmt.Sprintf("changeset %s: endDelimiter:%s is not converted: split the statements with ';' or use splitStatements:false", cs.id, v))
 		}
-		if strings.EqualFold(cs.attrs["runalways"], "true") || strings.EqualFold(cs.attrs["runonchange"], "true") {
-			return nil, txChoice{}, lineError(cs.line, fmt.Sprintf("changeset %s: runAlways/runOnChange re-run a changeset; atlas applies every file once: move it out of the migrations", cs.id))
+		if isTrue(cs.attrs["runalways"]) {
+			return nil, txChoice{}, lineError(cs.line, fmt.Sprintf("changeset %s: runAlways:true runs it on every update, and atlas has no equivalent (it applies a file once, or again only as a new version): use runOnChange:true if it only needs to run again when it is edited, or move it out of the migrations (an init container or a Job of the app)", cs.id))
 		}
 		body := strings.Join(cs.body, "\n")
 		first := &migrate.Stmt{Comments: []string{cs.header}}
@@ -114,4 +119,68 @@ func liquibaseStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
 		tx = txChoice{none: true, why: fmt.Sprintf("Liquibase: runInTransaction:false on changeset %s runs this file outside a transaction", strings.Join(noTx, ", "))}
 	}
 	return stmts, tx, nil
+}
+
+func isTrue(v string) bool { return strings.EqualFold(v, "true") }
+
+// liquibasePart is a piece of a formatted SQL file split at its runOnChange changesets:
+// changesets [from, to) of the file, converted as one atlas file with this version.
+type liquibasePart struct {
+	from, to int
+	version  string
+	rerun    bool
+}
+
+// splitRunOnChange gives each runOnChange changeset a file of its own whose version carries the
+// changeset's checksum: Liquibase runs such a changeset again, in its place in the changelog,
+// whenever its checksum changes, and to atlas an edit is then a new pending version in the same
+// place (001a1-<checksum> sorts right after 001_...). The file's other changesets keep the
+// file's own name, so a file without runOnChange converts as before. A changeset that must run
+// once cannot follow a runOnChange one in the same file: its converted file would need a name
+// that sorts after a version that changes with every edit, yet never changes itself.
+func splitRunOnChange(srcs []*source) ([]*source, error) {
+	var out []*source
+	for _, s := range srcs {
+		sets, err := parseLiquibase(string(s.data))
+		if err != nil {
+			return nil, sourceError(s, err)
+		}
+		first := -1
+		for i, cs := range sets {
+			switch {
+			case isTrue(cs.attrs["runonchange"]) && first < 0:
+				first = i
+			case !isTrue(cs.attrs["runonchange"]) && first >= 0:
+				roc := sets[first]
+				return nil, sourceError(s, lineError(cs.line, fmt.Sprintf("changeset %s runs once but follows the runOnChange changeset %s (line %d) in the same file: each runOnChange changeset becomes an atlas file of its own that sorts after the rest of its file, so move the runOnChange changesets to the end of the file (or to a file of their own); Liquibase identifies changesets by file, id and author, not position, so this changes nothing for databases it migrated", cs.id, roc.id, roc.line)))
+			}
+		}
+		if first < 0 {
+			out = append(out, s)
+			continue
+		}
+		if first > 0 {
+			head := *s
+			head.part = &liquibasePart{from: 0, to: first, version: s.raw}
+			out = append(out, &head)
+		}
+		for i := first; i < len(sets); i++ {
+			p := *s
+			p.desc = s.desc + "_" + sets[i].id
+			p.part = &liquibasePart{from: i, to: i + 1, rerun: true,
+				version: s.raw + encodeNumber(uint64(i-first+1)) + "-" + liquibaseChecksum(sets[i])}
+			out = append(out, &p)
+		}
+	}
+	return out, nil
+}
+
+// liquibaseChecksum stands for the checksum Liquibase keeps of a changeset (MD5SUM of
+// databasechangelog): it changes when the SQL does, and not when only whitespace does
+// (Liquibase 4.22 and later normalise whitespace in SQL changesets before hashing). Rollback
+// and other metadata lines are not part of it, as in Liquibase.
+func liquibaseChecksum(cs *liquibaseChangeset) string {
+	norm := strings.Join(strings.Fields(strings.Join(cs.body, "\n")), " ")
+	sum := sha256.Sum256([]byte(norm))
+	return hex.EncodeToString(sum[:4])
 }

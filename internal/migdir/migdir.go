@@ -57,6 +57,10 @@ type File struct {
 	Source string
 	// src is the original content of Source (for file:line of diagnostics after a conversion).
 	src []byte
+	// Rerun marks a file the source tool runs again when it is edited (a Flyway repeatable, a
+	// Liquibase runOnChange changeset): its version carries a checksum of its content, so an
+	// edit is a new pending version for atlas, which sorts below versions already applied.
+	Rerun bool
 }
 
 // Dir is a validated migration directory in atlas format.

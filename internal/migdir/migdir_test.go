@@ -198,7 +198,7 @@ func TestConvert(t *testing.T) {
 		FormatAtlas:         {"20240101000000", "20240102000000", "20240103000000"},
 		FormatGolangMigrate: {"a1", "a2", "b10"},
 		FormatGoose:         {"a1", "a2", "a3"},
-		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd"},
+		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd-635c0533"},
 		FormatDBMate:        {"20240101000000", "20240102000000"},
 		FormatLiquibase:     {"001", "002"},
 	}

@@ -1,7 +1,9 @@
 package migdir
 
 import (
+	"bytes"
 	"fmt"
+	"hash/crc32"
 	"strconv"
 	"strings"
 )
@@ -19,11 +21,19 @@ import (
 //     written as above, concatenated: 1 -> a1, 1.1 -> a1a1, 2.0.1 -> a2a0a1. A version that
 //     extends another continues with a lowercase letter, which sorts after the '_' that ends the
 //     shorter version in its file name, so names sort exactly as versions do.
-//   - Flyway repeatables (R__) run after every versioned file, ordered by description: their
-//     version is 'z' (after every length letter) followed by the description's UTF-8 bytes as
-//     lowercase-letter hex ('a' = 0 ... 'p' = 15), which orders like the description itself.
+//   - Flyway repeatables (R__) run after every versioned file, ordered by description, and run
+//     again whenever their checksum changes: their version is 'z' (after every length letter),
+//     the description's UTF-8 bytes as lowercase-letter hex ('a' = 0 ... 'p' = 15), which orders
+//     like the description itself, then '-' and Flyway's own checksum of the file as 8 hex
+//     digits. An edit is therefore a new version, pending for atlas, and the old one's revision
+//     simply stays behind; '-' sorts before every letter, so a description that is a prefix of
+//     another still sorts first.
 //   - dbmate and Liquibase (includeAll) order files by name: the version is kept as written, so
 //     the atlas names sort as the source names did.
+//   - A Liquibase runOnChange changeset becomes a file of its own (liquibase.go): the file's
+//     version, the j-th such changeset's number written as above, '-' and a checksum of the
+//     changeset (001 -> 001a1-<checksum>). Versions of Liquibase files are digits, so this
+//     sorts after the file's other changesets (001_...) and before any other file's.
 
 // digitLetters holds the length letter of a number of 1..20 digits.
 const digitLetters = "abcdefghijklmnopqrst"
@@ -46,14 +56,32 @@ func encodeParts(v []uint64) string {
 	return b.String()
 }
 
-// encodeRepeatable is the version of a Flyway repeatable with this description.
-func encodeRepeatable(desc string) string {
-	b := make([]byte, 0, 1+2*len(desc))
+// encodeRepeatable is the version of a Flyway repeatable with this description and checksum.
+func encodeRepeatable(desc string, sum uint32) string {
+	b := make([]byte, 0, 10+2*len(desc))
 	b = append(b, 'z')
 	for i := 0; i < len(desc); i++ {
 		b = append(b, 'a'+desc[i]>>4, 'a'+desc[i]&0xf)
 	}
-	return string(b)
+	return fmt.Sprintf("%s-%08x", b, sum)
+}
+
+// flywayChecksum is the checksum Flyway records for a migration (flyway_schema_history.checksum,
+// a signed 32-bit number there): CRC-32 of the file's lines without their line breaks, a byte
+// order mark removed. Flyway re-runs a repeatable exactly when this number changes, so a
+// version made of it changes exactly then too (and not when only line endings do).
+func flywayChecksum(data []byte) uint32 {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	h := crc32.NewIEEE()
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			i = len(data)
+		}
+		h.Write(data[:i])
+		data = bytes.TrimLeft(data[i:], "\r\n")
+	}
+	return h.Sum32()
 }
 
 // flywayDescription is the description Flyway shows and orders repeatables by: the file
@@ -63,8 +91,10 @@ func flywayDescription(desc string) string { return strings.ReplaceAll(desc, "_"
 // atlasVersion is the version of the converted file of s.
 func atlasVersion(s *source, format string) string {
 	switch {
+	case s.part != nil:
+		return s.part.version
 	case s.kind == 'R':
-		return encodeRepeatable(flywayDescription(s.desc))
+		return encodeRepeatable(flywayDescription(s.desc), flywayChecksum(s.data))
 	case format == FormatFlyway:
 		return encodeParts(s.version)
 	case format == FormatDBMate || format == FormatLiquibase:
@@ -136,17 +166,27 @@ func (d *Dir) BaselineVersion(v string) (string, error) {
 	return "", &BaselineError{Version: v, Atlas: atlasV, Format: d.Format, Newest: d.LatestVersion(), Hint: baselineHints[d.Format]}
 }
 
-// HasRepeatables reports Flyway repeatables in a converted directory: they sort after every
-// versioned file, so versioned files added later come before an applied one, and atlas must
-// apply them out of order (AtlasMigration spec.execOrder: non-linear), as Flyway does.
+// HasRepeatables reports files that run again when edited (Flyway repeatables, Liquibase
+// runOnChange changesets): their new versions sort below versions already applied, and so do
+// versioned files added after a Flyway repeatable ran, so atlas must apply files out of order
+// (AtlasMigration spec.execOrder: non-linear), as the source tool does.
 func (d *Dir) HasRepeatables() bool {
-	if d.Format != FormatFlyway {
-		return false
-	}
-	for _, v := range d.Versions() {
-		if strings.HasPrefix(v, "z") {
+	for _, f := range d.Files {
+		if f.Rerun {
 			return true
 		}
 	}
 	return false
+}
+
+// NonLinearReason says why the AtlasMigration reading this directory needs spec.execOrder:
+// non-linear, in words for the user; "" when it does not (HasRepeatables is false).
+func (d *Dir) NonLinearReason() string {
+	if !d.HasRepeatables() {
+		return ""
+	}
+	if d.Format == FormatLiquibase {
+		return "its runOnChange changesets run again when edited, as a new version that sorts below versions already applied"
+	}
+	return "its Flyway repeatables (R__) run again when edited, as a new version, and sort after every versioned file, so an edited repeatable or a versioned file added later sorts below versions already applied"
 }

@@ -154,7 +154,7 @@ func (b *builder) migration() error {
 		spec.Baseline = o.Baseline
 		if o.Dir.HasRepeatables() {
 			spec.ExecOrder = "non-linear"
-			b.note(NoteInfo, "the Flyway repeatables (R__) sort after every versioned file, so versioned files added later come before them: the AtlasMigration has execOrder: non-linear to apply those, as Flyway would")
+			b.note(NoteInfo, "the AtlasMigration has execOrder: non-linear: %s; atlas applies those as the source tool would", o.Dir.NonLinearReason())
 		}
 		if v := o.Dir.LatestVersion(); v != "" {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
