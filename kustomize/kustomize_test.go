@@ -527,3 +527,38 @@ func TestGeneratorBaseline(t *testing.T) {
 		assert.Equal(t, tc.want, got)
 	}
 }
+
+// TestGeneratorNonLinearForReruns: the generator's AtlasMigration carries execOrder: non-linear
+// when the directory has files that run again when edited (Flyway repeatables, Liquibase
+// runOnChange), and not otherwise; the note says why.
+func TestGeneratorNonLinearForReruns(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"flyway repeatable", map[string]string{"V1__a.sql": "CREATE TABLE a (id int);\n", "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n"}, "non-linear"},
+		{"liquibase runOnChange", map[string]string{"001_a.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a (id int);\n--changeset a:2 runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT id FROM a;\n"}, "non-linear"},
+		{"flyway without repeatables", map[string]string{"V1__a.sql": "CREATE TABLE a (id int);\n"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+			files := map[string]string{
+				"kustomization.yaml": "generators:\n- generator.yaml\n",
+				"generator.yaml":     generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), "dir: migrations\n"),
+			}
+			for name, content := range tc.files {
+				files["migrations/"+name] = content
+			}
+			writeTree(t, dir, files)
+			objs, stderr, err := build(t, dir)
+			require.NoError(t, err, stderr)
+			got, _, _ := unstructured.NestedString(one(t, objs, "AtlasMigration").Object, "spec", "execOrder")
+			assert.Equal(t, tc.want, got)
+			if tc.want != "" {
+				assert.Contains(t, stderr, "execOrder: non-linear: its ")
+			}
+		})
+	}
+}

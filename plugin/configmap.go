@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 
@@ -39,6 +40,15 @@ argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
 Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
 reports them. Nothing is printed on stdout unless the whole directory is valid.
 
+What the AtlasMigration that reads the ConfigMap needs is said on stderr ('init' and the
+kustomize generator write it in for you):
+  - spec.execOrder: non-linear when the directory has Flyway repeatables (R__) or Liquibase
+    runOnChange changesets: they run again when edited, as a new version named after their
+    checksum, which sorts below versions already applied (without it atlas stops with
+    "migration file ... was added out of order");
+  - spec.baseline: V when the database was already migrated by the old tool: --baseline takes
+    the version as that tool names it (42, Flyway 1.1) and prints the converted version to set.
+
 Exit codes: 0 success, 1 invalid directory or other error, 2 usage error.`
 
 const configMapExample = `  # Pack ./migrations into a ConfigMap and apply it
@@ -48,15 +58,19 @@ const configMapExample = `  # Pack ./migrations into a ConfigMap and apply it
   kubectl atlas configmap --dir ./db/flyway --format flyway --name myapp-migrations -n prod -o json
 
   # Recompute atlas.sum in the output (the files on disk are not touched)
-  kubectl atlas configmap --dir ./migrations --name myapp-migrations --hash`
+  kubectl atlas configmap --dir ./migrations --name myapp-migrations --hash
+
+  # A database golang-migrate already took to version 42: stderr gives spec.baseline to set
+  kubectl atlas configmap --dir ./migrations --format golang-migrate --name myapp-migrations --baseline 42`
 
 // ConfigMapOptions packs one migration directory into a ConfigMap.
 type ConfigMapOptions struct {
-	Dir    string
-	Name   string
-	Format string
-	Hash   bool
-	Output string
+	Dir      string
+	Name     string
+	Format   string
+	Hash     bool
+	Output   string
+	Baseline string
 
 	namespace   string
 	configFlags *genericclioptions.ConfigFlags
@@ -89,6 +103,7 @@ func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericcli
 	f.StringVar(&o.Format, "format", "", "Directory format: "+strings.Join(migdir.Formats, ", ")+" (default: detected)")
 	f.BoolVar(&o.Hash, "hash", false, "Compute atlas.sum in the output instead of validating the one on disk")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
+	f.StringVar(&o.Baseline, "baseline", "", "Version the database is already at, as the source tool names it (e.g. 42, Flyway 1.1): stderr gives the converted version for the AtlasMigration's spec.baseline")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(migdir.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("dir")
@@ -137,6 +152,12 @@ func (o *ConfigMapOptions) Run() error {
 	if err != nil {
 		return withFlagFix(err)
 	}
+	baseline := ""
+	if o.Baseline != "" {
+		if baseline, err = dir.BaselineVersion(o.Baseline); err != nil {
+			return fmt.Errorf("--baseline: %s: %w", dir.Path, err)
+		}
+	}
 	cm, notes, err := scaffold.MigrationsConfigMap(scaffold.ConfigMapOptions{Name: o.Name, Namespace: o.namespace, Dir: dir})
 	if err != nil {
 		return withFlagFix(err)
@@ -156,6 +177,19 @@ func (o *ConfigMapOptions) Run() error {
 	for _, n := range notes {
 		fmt.Fprintln(o.ErrOut, "note:", n.With(flagNoteFixes))
 	}
+	reportNeeds(o.ErrOut, dir, baseline)
 	_, err = redact.Payload(o.Out).Write(out) // the manifest, byte for byte
 	return err
+}
+
+// reportNeeds says what the AtlasMigration reading the ConfigMap needs: a user who writes it
+// by hand has no other way to learn that atlas would stop at the first edited repeatable, or
+// which converted version stands for the old tool's one.
+func reportNeeds(w io.Writer, d *migdir.Dir, baseline string) {
+	if why := d.NonLinearReason(); why != "" {
+		fmt.Fprintf(w, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: %s (without it atlas stops with \"migration file ... was added out of order\")\n", why)
+	}
+	if baseline != "" {
+		fmt.Fprintf(w, "note: the AtlasMigration that reads this ConfigMap needs spec.baseline: %q, so atlas records that file as applied and starts after it\n", baseline)
+	}
 }

@@ -172,3 +172,41 @@ func TestConfigMapWarnsDestructive(t *testing.T) {
 	assert.Contains(t, errOut, "warning: "+migTestdata+"/atlas/20240103000000_drop_legacy.sql:4: DS102: drops table legacy and its data\n")
 	assert.Equal(t, 2, strings.Count(errOut, "warning: "))
 }
+
+// TestConfigMapSaysWhatTheAtlasMigrationNeeds: a user who writes the AtlasMigration by hand
+// learns from stderr that it needs execOrder: non-linear (repeatables) and which baseline.
+func TestConfigMapSaysWhatTheAtlasMigrationNeeds(t *testing.T) {
+	_, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/flyway", "--name", "fly", "--baseline", "1.1")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: its Flyway repeatables (R__) run again when edited")
+	assert.Contains(t, errOut, `needs spec.baseline: "a1a1"`)
+
+	dir := writeTestDir(t, map[string]string{
+		"001_a.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a (id int);\n--changeset a:2 runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+	})
+	out, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "lb")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "needs spec.execOrder: non-linear: its runOnChange changesets run again when edited")
+	assert.Regexp(t, `001a1-[0-9a-f]{8}_a_a_2\.sql: \|`, out)
+
+	_, errOut, code = runAtlas(t, "configmap", "--dir", migTestdata+"/golang-migrate", "--name", "gm")
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "execOrder", "no repeatables: atlas's default order is the tool's")
+
+	_, errOut, code = runAtlas(t, "configmap", "--dir", migTestdata+"/golang-migrate", "--name", "gm", "--baseline", "7")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "--baseline: ")
+	assert.Contains(t, errOut, "baseline version 7 (atlas version a7) is not a migration of the directory")
+
+	help, _, _ := runAtlas(t, "configmap", "--help")
+	assert.Contains(t, help, "spec.execOrder: non-linear when the directory has Flyway repeatables")
+	assert.Contains(t, help, "--baseline")
+}
+
+// TestStatusDirSaysPendingIsPartialForReruns: for a non-linear directory, status --dir says that
+// its PENDING list cannot show files below lastAppliedVersion (said before any cluster call).
+func TestStatusDirSaysPendingIsPartialForReruns(t *testing.T) {
+	_, errOut, _ := runAtlas(t, "status", "--dir", migTestdata+"/flyway", "--kubeconfig", filepath.Join(t.TempDir(), "none"), "--server", "https://127.0.0.1:1")
+	assert.Contains(t, errOut, "runs non-linear (its Flyway repeatables (R__) run again when edited")
+	assert.Contains(t, errOut, "PENDING lists only the files after lastAppliedVersion")
+}

@@ -34,7 +34,10 @@ the verdict in status (status.health, status.message, status.reason, ...; see do
 e.g. -o jsonpath='{.items[*].status.health}'. Credentials in messages are redacted.
 
 --dir DIR compares a local migration directory with each AtlasMigration's lastAppliedVersion
-and lists the versions still pending (newer than the applied one).
+and lists the versions still pending (newer than the applied one). A directory that runs
+non-linear (Flyway repeatables, Liquibase runOnChange) can have pending files below that
+version too (an edited repeatable, a versioned file added later): the list leaves them out,
+and stderr says so; 'atlas migrate status' on the database lists them.
 
 --watch prints the table, then a line for every change as it happens (watch-based) until
 Ctrl-C; with -o json|yaml|... it prints the List, then a List of the one changed item per change.
@@ -124,6 +127,9 @@ func (o *StatusOptions) Complete(args []string) error {
 			return fmt.Errorf("--dir: %w", err)
 		}
 		o.versions = d.Versions()
+		if d.HasRepeatables() {
+			fmt.Fprintf(o.ErrOut, "note: --dir: %s runs non-linear (%s): PENDING lists only the files after lastAppliedVersion; files below it may be pending too ('atlas migrate status' on the database lists them)\n", d.Path, d.NonLinearReason())
+		}
 	}
 	c, err := cluster.New(o.configFlags)
 	if err != nil {
