@@ -200,7 +200,7 @@ func TestConvert(t *testing.T) {
 		FormatGoose:         {"a1", "a2", "a3"},
 		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd-635c0533"},
 		FormatDBMate:        {"20240101000000", "20240102000000"},
-		FormatLiquibase:     {"001", "002"},
+		FormatLiquibase:     {"001", "001a1-7be3d057", "002"},
 	}
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
