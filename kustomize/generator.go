@@ -13,6 +13,8 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
@@ -31,10 +33,14 @@ func Processor(dir string, warn io.Writer) framework.ResourceListProcessor {
 		if err != nil {
 			return err
 		}
-		objs, err := Generate([]byte(cfg), dir, warn)
+		id, res, err := generateConfig([]byte(cfg), dir)
+		if res != nil {
+			report(rl, warn, id, res.Diagnostics)
+		}
 		if err != nil {
 			return err
 		}
+		objs := res.Unstructured()
 		var items []*kyaml.RNode
 		for _, it := range rl.Items {
 			if isGeneratorConfig(it) {
@@ -64,7 +70,44 @@ func isGeneratorConfig(n *kyaml.RNode) bool {
 
 // Generate builds the objects one generator config describes, exactly as `kubectl atlas init`
 // builds them for the same inputs, with the ConfigMaps marked for kustomize's content hash.
+// What the user should know about the inputs goes to warn.
 func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstructured, error) {
+	id, res, err := generateConfig(config, dir)
+	if res != nil {
+		report(nil, warn, id, res.Diagnostics)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res.Unstructured(), nil
+}
+
+// report writes each diagnostic on warn, after the generator it concerns, and adds it to the
+// ResourceList's results (rl may be nil), where kustomize users and tools look for them.
+func report(rl *framework.ResourceList, warn io.Writer, id string, diags []diag.Diagnostic) {
+	for _, d := range diags {
+		text := fieldTerms.Fixes.Text(d)
+		fmt.Fprintf(warn, "%s: %s: %s\n", d.Severity, id, text)
+		if rl == nil {
+			continue
+		}
+		r := &framework.Result{Message: id + ": " + text, Severity: framework.Info}
+		if d.Severity == diag.Warning {
+			r.Severity = framework.Warning
+		}
+		if d.File != "" {
+			r.File = &framework.File{Path: d.File}
+		}
+		if d.Code != "" {
+			r.Tags = map[string]string{"code": d.Code}
+		}
+		rl.Results = append(rl.Results, r)
+	}
+}
+
+// generateConfig runs the generation one config describes; id names the config for messages.
+// The Result, when not nil, holds the diagnostics found, also on an error.
+func generateConfig(config []byte, dir string) (string, *generate.Result, error) {
 	var tm struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -73,42 +116,39 @@ func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstru
 		} `json:"metadata"`
 	}
 	if err := yaml.Unmarshal(config, &tm); err != nil {
-		return nil, fmt.Errorf("generator config: %w", err)
+		return "", nil, fmt.Errorf("generator config: %w", err)
 	}
 	if tm.APIVersion != APIVersion || (tm.Kind != KindMigrationGenerator && tm.Kind != KindSchemaGenerator) {
-		return nil, fmt.Errorf("generator config %s/%s %q: want apiVersion %s and kind %s or %s", tm.APIVersion, tm.Kind, tm.Metadata.Name, APIVersion, KindMigrationGenerator, KindSchemaGenerator)
+		return "", nil, fmt.Errorf("generator config %s/%s %q: want apiVersion %s and kind %s or %s", tm.APIVersion, tm.Kind, tm.Metadata.Name, APIVersion, KindMigrationGenerator, KindSchemaGenerator)
 	}
 	id := fmt.Sprintf("%s %q", tm.Kind, tm.Metadata.Name)
 	var (
-		opts *scaffold.Options
-		err  error
+		req *generate.Request
+		err error
 	)
 	switch tm.Kind {
 	case KindMigrationGenerator:
 		var g MigrationGenerator
 		if err := yaml.UnmarshalStrict(config, &g); err != nil {
-			return nil, decodeError(id, err)
+			return id, nil, decodeError(id, err)
 		}
-		opts, err = g.options(dir, warn)
+		req, err = g.request(dir)
 	case KindSchemaGenerator:
 		var g SchemaGenerator
 		if err := yaml.UnmarshalStrict(config, &g); err != nil {
-			return nil, decodeError(id, err)
+			return id, nil, decodeError(id, err)
 		}
-		opts, err = g.options(dir)
+		req, err = g.request(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", id, err)
+		return id, nil, fmt.Errorf("%s: %w", id, err)
 	}
-	opts.ConfigMapNeedsHash = true
-	res, err := scaffold.Build(*opts)
+	req.Options.ConfigMapNeedsHash = true
+	res, err := generate.Generate(*req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", id, err)
+		return id, res, fmt.Errorf("%s: %w", id, fieldTerms.Error(err))
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(warn, "note: %s: %s\n", id, n.With(fieldNoteFixes))
-	}
-	return res.Unstructured(), nil
+	return id, res, nil
 }
 
 // decodeError drops the decoder's layers ("error unmarshaling JSON: while decoding JSON: json:")
@@ -121,7 +161,7 @@ func decodeError(id string, err error) error {
 	return fmt.Errorf("%s: %s (see docs/kustomize.md for the fields)", id, msg)
 }
 
-func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Options, error) {
+func (g *MigrationGenerator) request(dir string) (*generate.Request, error) {
 	if g.Spec.Dir == "" {
 		return nil, errors.New("spec.dir is required: the migration directory, relative to the kustomization")
 	}
@@ -129,32 +169,16 @@ func (g *MigrationGenerator) options(dir string, warn io.Writer) (*scaffold.Opti
 	if err != nil {
 		return nil, err
 	}
-	d, err := migdir.Read(path, migdir.Options{Format: g.Spec.Format})
-	if err != nil {
-		return nil, withFieldFix(err)
-	}
-	// Warnings and later errors name the directory as the user wrote it.
-	d.Path = g.Spec.Dir
-	for _, x := range d.Warnings {
-		fmt.Fprintf(warn, "warning: %s/%s\n", filepath.ToSlash(g.Spec.Dir), x.String())
-	}
-	if err := d.ReportDestructive(warn, g.Spec.DenyDestructive); err != nil {
-		return nil, withFieldFix(err)
-	}
 	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	opts.Dir = d
-	if g.Spec.Baseline != "" {
-		if opts.Baseline, err = d.BaselineVersion(g.Spec.Baseline); err != nil {
-			return nil, fmt.Errorf("spec.baseline: %s: %w", g.Spec.Dir, err)
-		}
-	}
-	return opts, nil
+	opts.DenyDestructive = g.Spec.DenyDestructive
+	// Diagnostics and errors name the directory as the user wrote it.
+	return &generate.Request{Options: *opts, Dir: path, DirShown: g.Spec.Dir, Read: migdir.Options{Format: g.Spec.Format}, Baseline: g.Spec.Baseline}, nil
 }
 
-func (g *SchemaGenerator) options(dir string) (*scaffold.Options, error) {
+func (g *SchemaGenerator) request(dir string) (*generate.Request, error) {
 	if g.Spec.Schema == "" {
 		return nil, errors.New("spec.schema is required: the schema file (.sql or .hcl), relative to the kustomization")
 	}
@@ -162,18 +186,13 @@ func (g *SchemaGenerator) options(dir string) (*scaffold.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := migdir.ReadSchemaFile(path, g.Spec.Schema, "spec.schema", "an "+KindMigrationGenerator)
-	if err != nil {
-		return nil, err
-	}
 	opts, err := g.Spec.Target.options(g.Name, g.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	opts.Schema = &scaffold.SchemaFile{FileName: filepath.Base(g.Spec.Schema), Data: b}
 	opts.SchemaConfigMap = g.Spec.ConfigMap
 	opts.DenyDestructive = g.Spec.DenyDestructive
-	return opts, nil
+	return &generate.Request{Options: *opts, Schema: path, SchemaShown: g.Spec.Schema}, nil
 }
 
 func (t Target) options(name, namespace string) (*scaffold.Options, error) {

@@ -17,6 +17,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
@@ -561,4 +563,31 @@ func TestGeneratorNonLinearForReruns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResultsInResourceList: what the generator reports goes to ResourceList.results (where
+// kustomize users and tools look for it), with severity, file and code, as well as to stderr.
+func TestResultsInResourceList(t *testing.T) {
+	dir := t.TempDir()
+	writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{
+		"1_a.sql": "CREATE TABLE a (id int);\n",
+		"2_b.sql": "DROP TABLE a;\n",
+	})
+	config := generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), "dir: migrations\n")
+	var in bytes.Buffer
+	in.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(config, "  "))
+	var out, errOut bytes.Buffer
+	p := kustomize.Processor(dir, &errOut)
+	require.NoError(t, framework.Execute(p, &kio.ByteReadWriter{Reader: &in, Writer: &out}))
+	var rl struct {
+		Results []framework.Result `json:"results"`
+	}
+	require.NoError(t, yaml.Unmarshal(out.Bytes(), &rl), out.String())
+	require.Len(t, rl.Results, 1, out.String())
+	r := rl.Results[0]
+	assert.Equal(t, framework.Warning, r.Severity)
+	assert.Equal(t, `AtlasMigrationGenerator "app": migrations/2_b.sql:1: DS102: drops table a and its data`, r.Message)
+	assert.Equal(t, "migrations/2_b.sql", r.File.Path)
+	assert.Equal(t, "DS102", r.Tags["code"])
+	assert.Equal(t, `warning: AtlasMigrationGenerator "app": migrations/2_b.sql:1: DS102: drops table a and its data`+"\n", errOut.String())
 }

@@ -3,7 +3,6 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"runtime/debug"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
@@ -148,20 +148,13 @@ func (o *ConfigMapOptions) Run() error {
 	// someone points --dir at something huge.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	dir, err := migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash})
+	// Nothing but the error is printed when the directory cannot be packed.
+	res, err := generate.Generate(generate.Request{Options: scaffold.Options{Name: o.Name, Namespace: o.namespace},
+		Dir: o.Dir, Read: migdir.Options{Format: o.Format, Hash: o.Hash}, Baseline: o.Baseline, ConfigMapOnly: true})
 	if err != nil {
 		return withFlagFix(err)
 	}
-	baseline := ""
-	if o.Baseline != "" {
-		if baseline, err = dir.BaselineVersion(o.Baseline); err != nil {
-			return fmt.Errorf("--baseline: %s: %w", dir.Path, err)
-		}
-	}
-	cm, notes, err := scaffold.MigrationsConfigMap(scaffold.ConfigMapOptions{Name: o.Name, Namespace: o.namespace, Dir: dir})
-	if err != nil {
-		return withFlagFix(err)
-	}
+	cm := res.Objects[0].Unstructured
 	var out []byte
 	if o.Output == "json" {
 		out, err = json.MarshalIndent(cm.Object, "", "    ")
@@ -172,24 +165,9 @@ func (o *ConfigMapOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	reportDir(o.ErrOut, dir)
-	_ = dir.ReportDestructive(o.ErrOut, false)
-	for _, n := range notes {
-		fmt.Fprintln(o.ErrOut, "note:", n.With(flagNoteFixes))
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(o.ErrOut, cliTerms.Phrase(d))
 	}
-	reportNeeds(o.ErrOut, dir, baseline)
 	_, err = redact.Payload(o.Out).Write(out) // the manifest, byte for byte
 	return err
-}
-
-// reportNeeds says what the AtlasMigration reading the ConfigMap needs: a user who writes it
-// by hand has no other way to learn that atlas would stop at the first edited repeatable, or
-// which converted version stands for the old tool's one.
-func reportNeeds(w io.Writer, d *migdir.Dir, baseline string) {
-	if why := d.NonLinearReason(); why != "" {
-		fmt.Fprintf(w, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: %s (without it atlas stops with \"migration file ... was added out of order\")\n", why)
-	}
-	if baseline != "" {
-		fmt.Fprintf(w, "note: the AtlasMigration that reads this ConfigMap needs spec.baseline: %q, so atlas records that file as applied and starts after it\n", baseline)
-	}
 }

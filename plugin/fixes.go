@@ -4,27 +4,33 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
-// flagNoteFixes are the flags that act on scaffold's notes.
-var flagNoteFixes = scaffold.NoteFixes{
-	scaffold.NoteNeedsToken:       "add --token-secret NAME[:KEY]",
-	scaffold.NoteInlinePassword:   "use --url-secret instead",
-	scaffold.NoteDefaultNamespace: "pass -n to scaffold for another one",
-}
-
-// flagRemedies are the fixes a kubectl atlas user makes with a flag: the libraries say what is
-// wrong, only the command knows its flags (the kustomize generator names its config fields).
-var flagRemedies = migdir.Remedies{
-	SumMissing:  "%w, or pass --hash to compute it in the output",
-	SumMismatch: "%w (--hash recomputes atlas.sum in the output, without touching the files on disk)",
-	Empty:       "%w: point --dir at the folder holding the migrations, or pass --format if they come from another tool",
-	TooLarge:    "%w (kubectl atlas init --remote-dir)",
-	WrongFormat: "%w (the directory looks like %[2]s: pass --format %[2]s)",
-	Destructive: "--deny-destructive is set, nothing written: %w",
+// cliTerms are the words of a kubectl atlas user for what the generation reports: the flags
+// that name each input and fix each case. The libraries say what is wrong; only the command
+// knows its flags (the kustomize generator names its config fields).
+var cliTerms = generate.Terms{
+	Inputs: map[string]string{generate.InputBaseline: "--baseline"},
+	Fixes: diag.Fixes{
+		scaffold.NoteNeedsToken:       "add --token-secret NAME[:KEY]",
+		scaffold.NoteInlinePassword:   "use --url-secret instead",
+		scaffold.NoteDefaultNamespace: "pass -n to scaffold for another one",
+		generate.CodeRehashed:         "--hash: %s",
+	},
+	Remedies: migdir.Remedies{
+		SumMissing:  "%w, or pass --hash to compute it in the output",
+		SumMismatch: "%w (--hash recomputes atlas.sum in the output, without touching the files on disk)",
+		Empty:       "%w: point --dir at the folder holding the migrations, or pass --format if they come from another tool",
+		TooLarge:    "%w (kubectl atlas init --remote-dir)",
+		WrongFormat: "%w (the directory looks like %[2]s: pass --format %[2]s)",
+		Destructive: "--deny-destructive is set, nothing written: %w",
+		SchemaDir:   "%w: --schema takes one .sql or .hcl file (use --dir for a migration directory)",
+	},
 }
 
 // withFlagFix adds the flag that fixes a library error, if one does.
@@ -39,5 +45,5 @@ func withFlagFix(err error) error {
 	case errors.As(err, &notDir):
 		return fmt.Errorf("%w: choose another folder with --out", err)
 	}
-	return migdir.WithRemedy(err, flagRemedies)
+	return cliTerms.Error(err)
 }

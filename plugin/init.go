@@ -15,9 +15,9 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
@@ -248,22 +248,19 @@ func (o *InitOptions) Validate() error {
 
 // Run builds the objects and writes the folder or prints them.
 func (o *InitOptions) Run() error {
-	opts, dir, err := o.scaffoldOptions()
+	req, err := o.request()
 	if err != nil {
 		return err
 	}
-	if dir != nil {
-		reportDir(o.ErrOut, dir)
-		if err := dir.ReportDestructive(o.ErrOut, o.DenyDestructive); err != nil {
-			return withFlagFix(err)
-		}
+	res, err := generate.Generate(*req)
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(o.ErrOut, cliTerms.Phrase(d))
 	}
-	res, err := scaffold.Build(*opts)
 	if err != nil {
 		return withFlagFix(err)
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintln(o.ErrOut, "note:", n.With(flagNoteFixes))
+	if repo, hadCreds := withoutCredentials(o.RepoURL); o.ArgoCDApp && hadCreds {
+		fmt.Fprintln(o.ErrOut, "note: --repo-url carries credentials: they are left out of the Application (it is committed to Git); give Argo CD the repository's credentials as a repository Secret (argocd repo add "+repo+" ...)")
 	}
 	if o.Output == "yaml" {
 		b, err := scaffold.Stream(res.Unstructured())
@@ -274,41 +271,20 @@ func (o *InitOptions) Run() error {
 		_, err = redact.Payload(o.Out).Write(b)
 		return err
 	}
-	folder := scaffold.FolderOptions{Namespace: o.namespace, Objects: res.Objects}
-	if o.ArgoCDApp {
-		dest := o.namespace
-		repo, hadCreds := withoutCredentials(o.RepoURL)
-		if hadCreds {
-			fmt.Fprintln(o.ErrOut, "note: --repo-url carries credentials: they are left out of the Application (it is committed to Git); give Argo CD the repository's credentials as a repository Secret (argocd repo add "+repo+" ...)")
-		}
-		app, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: o.Name, RepoURL: repo, Revision: o.Revision, Path: o.Path, DestNamespace: dest})
-		if err != nil {
-			return err
-		}
-		patch, err := healthcheck.Render(healthcheck.GenerateOptions{Format: healthcheck.FormatKustomize})
-		if err != nil {
-			return fmt.Errorf("rendering the Argo CD health checks: %w", err)
-		}
-		folder.Application, folder.HealthPatch = app, patch
-	}
-	files, err := scaffold.Folder(folder)
-	if err != nil {
-		return err
-	}
-	out := make([]fsutil.File, len(files))
-	for i, f := range files {
+	out := make([]fsutil.File, len(res.Files))
+	for i, f := range res.Files {
 		out[i] = fsutil.File{Path: f.Path, Data: f.Data}
 	}
 	if err := fsutil.WriteFolder(o.OutDir, out, o.Force); err != nil {
 		return withFlagFix(err)
 	}
-	o.summary(res, files)
+	o.summary(res.Objects, res.Files)
 	return nil
 }
 
-// scaffoldOptions turns flags into scaffold.Options, reading the directory or schema file.
-func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) {
-	opts := &scaffold.Options{
+// request turns flags into a generation request.
+func (o *InitOptions) request() (*generate.Request, error) {
+	opts := scaffold.Options{
 		Name:            o.Name,
 		Namespace:       o.namespace,
 		URL:             o.URL,
@@ -332,41 +308,29 @@ func (o *InitOptions) scaffoldOptions() (*scaffold.Options, *migdir.Dir, error) 
 		return &r, nil
 	}
 	if opts.URLSecret, err = ref("--url-secret", o.URLSecret, "url"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if opts.DevURLSecret, err = ref("--dev-url-secret", o.DevURLSecret, "url"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if opts.TokenSecret, err = ref("--token-secret", o.TokenSecret, "token"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var dir *migdir.Dir
-	switch {
-	case o.Dir != "":
-		if dir, err = migdir.Read(o.Dir, migdir.Options{Format: o.Format, Hash: o.Hash}); err != nil {
-			return nil, nil, withFlagFix(err)
-		}
-		opts.Dir = dir
-		if o.Baseline != "" {
-			if opts.Baseline, err = dir.BaselineVersion(o.Baseline); err != nil {
-				return nil, nil, fmt.Errorf("--baseline: %s: %w", dir.Path, err)
-			}
-		}
-	case o.RemoteDir != "":
+	if o.RemoteDir != "" {
 		opts.RemoteDir = &scaffold.RemoteDir{Name: o.RemoteDir, Tag: o.Tag}
-	case o.Schema != "":
-		b, err := migdir.ReadSchemaFile(o.Schema, o.Schema, "--schema", "--dir")
-		if err != nil {
-			return nil, nil, err
-		}
-		opts.Schema = &scaffold.SchemaFile{FileName: filepath.Base(o.Schema), Data: b}
 	}
 	if o.WithDB != "" {
 		if opts.DBPassword, err = o.dbPassword(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return opts, dir, nil
+	req := &generate.Request{Options: opts, Dir: o.Dir, Read: migdir.Options{Format: o.Format, Hash: o.Hash},
+		Baseline: o.Baseline, Schema: o.Schema, Folder: o.Output == ""}
+	if o.ArgoCDApp {
+		repo, _ := withoutCredentials(o.RepoURL)
+		req.Application = &scaffold.ArgoCDOptions{Name: o.Name, RepoURL: repo, Revision: o.Revision, Path: o.Path, DestNamespace: o.namespace}
+	}
+	return req, nil
 }
 
 // dbPassword reuses the password of a demo database Secret already in --out, so regenerating
@@ -395,11 +359,11 @@ func (o *InitOptions) dbPassword() (string, error) {
 }
 
 // summary prints what was written and what to run next.
-func (o *InitOptions) summary(res *scaffold.Result, files []scaffold.File) {
+func (o *InitOptions) summary(objs []scaffold.Object, files []scaffold.File) {
 	fmt.Fprintf(o.Out, "Wrote %d files to %s/:\n", len(files), filepath.Clean(o.OutDir))
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
 	byFile := map[string]string{}
-	for _, obj := range res.Objects {
+	for _, obj := range objs {
 		byFile[obj.File] = fmt.Sprintf("%s %s (wave %s)", obj.GetKind(), obj.GetName(), scaffold.WaveOf(obj.Unstructured))
 	}
 	for _, f := range files {
@@ -426,11 +390,11 @@ func (o *InitOptions) summary(res *scaffold.Result, files []scaffold.File) {
 	} else {
 		fmt.Fprintf(o.Out, "  kubectl apply --server-side -k %s   # or commit it for Argo CD\n", out)
 	}
-	fmt.Fprintf(o.Out, "  kubectl atlas wait %s/%s\n", strings.ToLower(res.Objects[atlasIndex(res)].GetKind()), o.Name)
+	fmt.Fprintf(o.Out, "  kubectl atlas wait %s/%s\n", strings.ToLower(objs[atlasIndex(objs)].GetKind()), o.Name)
 }
 
-func atlasIndex(res *scaffold.Result) int {
-	for i, obj := range res.Objects {
+func atlasIndex(objs []scaffold.Object) int {
+	for i, obj := range objs {
 		if obj.Role == scaffold.RoleAtlas {
 			return i
 		}

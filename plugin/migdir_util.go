@@ -3,13 +3,12 @@ package plugin
 import (
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
 
@@ -33,25 +32,9 @@ func validateObjectName(flag, name string) error {
 }
 
 // reportDir tells on stderr what was done to the directory beyond reading it, so nothing
-// happens silently (a recomputed atlas.sum, a conversion, files left out).
+// happens silently (a recomputed atlas.sum, a conversion, files left out), and its warnings.
 func reportDir(w io.Writer, d *migdir.Dir) {
-	switch {
-	case d.Format != migdir.FormatAtlas:
-		fmt.Fprintf(w, "note: converted %d %s migration(s) in %s to atlas format with a fresh atlas.sum (versions %s .. %s)\n",
-			len(d.Versions()), d.Format, d.Path, d.Versions()[0], d.LatestVersion())
-	case d.Rehashed:
-		fmt.Fprintf(w, "note: --hash: atlas.sum computed over %d file(s) of %s; the atlas.sum on disk (if any) was neither read nor changed\n", len(d.Versions()), d.Path)
-	}
-	for _, x := range d.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", path.Join(filepath.ToSlash(d.Path), x.String()))
-	}
-	if len(d.Ignored) > 0 {
-		shown := d.Ignored
-		more := ""
-		if len(shown) > 5 {
-			more = fmt.Sprintf(" and %d more", len(shown)-5)
-			shown = shown[:5]
-		}
-		fmt.Fprintf(w, "note: not part of the migration directory, left out: %s%s\n", strings.Join(shown, ", "), more)
+	for _, x := range generate.About(d) {
+		fmt.Fprintln(w, cliTerms.Phrase(x))
 	}
 }

@@ -3,12 +3,12 @@ package migdir
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"path"
 	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 )
 
 // Destructive-change codes, as atlas lint names them.
@@ -18,22 +18,10 @@ const (
 	CodeDropColumn = "DS103"
 )
 
-// Diagnostic is a destructive statement found in a migration file.
-type Diagnostic struct {
-	Code string
-	// File is the file the user edits (the original tool's file after a conversion); Line is
-	// 1-based, 0 when the statement could not be located in it.
-	File    string
-	Line    int
-	Message string
-}
-
-func (d Diagnostic) String() string {
-	if d.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s: %s", d.File, d.Line, d.Code, d.Message)
-	}
-	return fmt.Sprintf("%s: %s: %s", d.File, d.Code, d.Message)
-}
+// Diagnostic is a destructive statement found in a migration file (severity Warning, an atlas
+// lint code); File is the file the user edits (the original tool's file after a conversion),
+// Line 0 when the statement could not be located in it.
+type Diagnostic = diag.Diagnostic
 
 var (
 	reDropSchema = regexp.MustCompile(`(?is)^\s*DROP\s+(?:SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?([^\s;,]+)`)
@@ -118,12 +106,12 @@ func suppressed(code string, directives []string) bool {
 
 func classify(stmt string) []Diagnostic {
 	if m := reDropSchema.FindStringSubmatch(stmt); m != nil {
-		return []Diagnostic{{Code: CodeDropSchema, Message: fmt.Sprintf("drops schema %s and every table in it", unquote(m[1]))}}
+		return []Diagnostic{{Severity: diag.Warning, Code: CodeDropSchema, Message: fmt.Sprintf("drops schema %s and every table in it", unquote(m[1]))}}
 	}
 	if m := reDropTable.FindStringSubmatch(stmt); m != nil {
 		var out []Diagnostic
 		for _, t := range strings.Split(m[1], ",") {
-			out = append(out, Diagnostic{Code: CodeDropTable, Message: fmt.Sprintf("drops table %s and its data", unquote(strings.TrimSpace(t)))})
+			out = append(out, Diagnostic{Severity: diag.Warning, Code: CodeDropTable, Message: fmt.Sprintf("drops table %s and its data", unquote(strings.TrimSpace(t)))})
 		}
 		return out
 	}
@@ -138,7 +126,7 @@ func classify(stmt string) []Diagnostic {
 		if !explicit && notColumn[strings.ToUpper(word)] {
 			continue
 		}
-		out = append(out, Diagnostic{Code: CodeDropColumn, Message: fmt.Sprintf("drops column %s of table %s and its data", unquote(word), table)})
+		out = append(out, Diagnostic{Severity: diag.Warning, Code: CodeDropColumn, Message: fmt.Sprintf("drops column %s of table %s and its data", unquote(word), table)})
 	}
 	return out
 }
@@ -184,19 +172,4 @@ type DestructiveError struct {
 func (e *DestructiveError) Error() string {
 	return fmt.Sprintf("%d destructive change(s) in %s: review them; silence one intended change with `-- atlas:nolint %s` above its statement",
 		len(e.Diagnostics), e.Dir, e.Diagnostics[0].Code)
-}
-
-// ReportDestructive is how every entry point reports destructive changes: one "warning:" line
-// per statement on w, files named below d.Path, then a *DestructiveError if deny is set and
-// there is any.
-func (d *Dir) ReportDestructive(w io.Writer, deny bool) error {
-	diags := d.Destructive()
-	for _, x := range diags {
-		x.File = path.Join(filepathToSlash(d.Path), x.File)
-		fmt.Fprintf(w, "warning: %s\n", x)
-	}
-	if deny && len(diags) > 0 {
-		return &DestructiveError{Dir: d.Path, Diagnostics: diags}
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package migdir
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,27 +75,4 @@ func TestDestructiveNolint(t *testing.T) {
 		got = append(got, diag.String())
 	}
 	assert.Equal(t, []string{"1_a.sql:7: DS102: drops table b and its data"}, got)
-}
-
-func TestReportDestructive(t *testing.T) {
-	d, err := Read("testdata/atlas", Options{})
-	require.NoError(t, err)
-	var w strings.Builder
-	require.NoError(t, d.ReportDestructive(&w, false))
-	assert.Equal(t, "warning: testdata/atlas/20240103000000_drop_legacy.sql:3: DS103: drops column email of table users and its data\n"+
-		"warning: testdata/atlas/20240103000000_drop_legacy.sql:4: DS102: drops table legacy and its data\n", w.String())
-
-	w.Reset()
-	err = d.ReportDestructive(&w, true)
-	var de *DestructiveError
-	require.ErrorAs(t, err, &de)
-	assert.Len(t, de.Diagnostics, 2)
-	assert.Equal(t, "2 destructive change(s) in testdata/atlas: review them; silence one intended change with `-- atlas:nolint DS103` above its statement", err.Error())
-	assert.Equal(t, 2, strings.Count(w.String(), "warning: "), "warnings come before the refusal")
-
-	clean, err := Read(writeDir(t, withSum(t, map[string][]byte{"1_a.sql": []byte("CREATE TABLE a (id int);\n")})), Options{})
-	require.NoError(t, err)
-	w.Reset()
-	require.NoError(t, clean.ReportDestructive(&w, true))
-	assert.Empty(t, w.String())
 }

@@ -128,16 +128,18 @@ type Remedies struct {
 	TooLarge    string // past what a ConfigMap holds
 	WrongFormat string // the directory looks like another format
 	Destructive string // destructive changes the caller refuses
+	SchemaDir   string // a directory given as a schema file
 }
 
 // WithRemedy returns err with the caller's remedy for it, or err as it is.
 func WithRemedy(err error, r Remedies) error {
 	var (
-		format   *WrongFormatError
-		sum      *SumError
-		empty    *EmptyError
-		large    *TooLargeError
-		destruct *DestructiveError
+		format    *WrongFormatError
+		sum       *SumError
+		empty     *EmptyError
+		large     *TooLargeError
+		destruct  *DestructiveError
+		schemaDir *SchemaDirError
 	)
 	with := func(f string, args ...any) error {
 		if f == "" {
@@ -161,6 +163,8 @@ func WithRemedy(err error, r Remedies) error {
 		return with(r.TooLarge)
 	case errors.As(err, &destruct):
 		return with(r.Destructive)
+	case errors.As(err, &schemaDir):
+		return with(r.SchemaDir)
 	}
 	return err
 }

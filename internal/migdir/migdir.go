@@ -21,6 +21,8 @@ import (
 
 	"ariga.io/atlas/sql/migrate"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 )
 
 // Supported formats (Options.Format, Dir.Format).
@@ -80,19 +82,8 @@ type Dir struct {
 	Warnings []Warning
 }
 
-// Warning is a remark about one file; Line is 1-based, 0 for the whole file.
-type Warning struct {
-	File    string
-	Line    int
-	Message string
-}
-
-func (w Warning) String() string {
-	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Message)
-	}
-	return w.File + ": " + w.Message
-}
+// Warning is a remark about one file (severity Warning); Line is 1-based, 0 for the whole file.
+type Warning = diag.Diagnostic
 
 // Read reads and validates the directory at path.
 func Read(dir string, opts Options) (*Dir, error) {

@@ -9,10 +9,9 @@ import (
 )
 
 // ReadSchemaFile reads a declarative schema file (one .sql or .hcl file) with the checks every
-// entry point makes: it exists, is a file, is not empty, is UTF-8. shown is the path as the user
-// wrote it; field names what took it ("--schema", "spec.schema") and dirAlt what to use for a
-// migration directory instead, so the error says how to fix it.
-func ReadSchemaFile(path, shown, field, dirAlt string) ([]byte, error) {
+// entry point makes: it exists, is a file (a *SchemaDirError otherwise), is not empty, is UTF-8.
+// shown is the path as the user wrote it, which the errors name.
+func ReadSchemaFile(path, shown string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -21,7 +20,7 @@ func ReadSchemaFile(path, shown, field, dirAlt string) ([]byte, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: %s takes one .sql or .hcl file (use %s for a migration directory)", shown, field, dirAlt)
+		return nil, &SchemaDirError{Path: shown}
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -35,3 +34,11 @@ func ReadSchemaFile(path, shown, field, dirAlt string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// SchemaDirError is a directory given where a schema file belongs: the caller says how to give
+// a migration directory instead.
+type SchemaDirError struct {
+	Path string
+}
+
+func (e *SchemaDirError) Error() string { return e.Path + " is a directory" }

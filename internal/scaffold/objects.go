@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
 
@@ -61,7 +62,7 @@ func MigrationsConfigMap(o ConfigMapOptions) (*unstructured.Unstructured, Notes,
 	var notes Notes
 	if size := jsonSize(u); size > SSAThreshold {
 		setAnnotation(u, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
-		notes = append(notes, Note{Kind: NoteInfo, Text: fmt.Sprintf("ConfigMap %s is %d KiB: past 256 KiB client-side `kubectl apply` and Argo CD's default sync fail (last-applied annotation limit), so it carries %s=%s; apply it with `kubectl apply --server-side`", o.Name, size/1024, atlas.SyncOptionsAnnotation, ServerSideApplyOption)})
+		notes = append(notes, diag.Diagnostic{Severity: diag.Info, Message: fmt.Sprintf("ConfigMap %s is %d KiB: past 256 KiB client-side `kubectl apply` and Argo CD's default sync fail (last-applied annotation limit), so it carries %s=%s; apply it with `kubectl apply --server-side`", o.Name, size/1024, atlas.SyncOptionsAnnotation, ServerSideApplyOption)})
 	}
 	return u, notes, nil
 }
@@ -154,7 +155,7 @@ func (b *builder) migration() error {
 		spec.Baseline = o.Baseline
 		if o.Dir.HasRepeatables() {
 			spec.ExecOrder = "non-linear"
-			b.note(NoteInfo, "the AtlasMigration has execOrder: non-linear: %s; atlas applies those as the source tool would", o.Dir.NonLinearReason())
+			b.note("", "the AtlasMigration has execOrder: non-linear: %s; atlas applies those as the source tool would", o.Dir.NonLinearReason())
 		}
 		if v := o.Dir.LatestVersion(); v != "" {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
@@ -219,7 +220,7 @@ func (b *builder) schema() error {
 		}
 		if jsonSize(cm) > SSAThreshold {
 			setAnnotation(cm, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
-			b.note(NoteInfo, "ConfigMap %s is past 256 KiB: it carries %s=%s (client-side apply would fail)", cmName, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
+			b.note("", "ConfigMap %s is past 256 KiB: it carries %s=%s (client-side apply would fail)", cmName, atlas.SyncOptionsAnnotation, ServerSideApplyOption)
 		}
 		b.add(RoleConfigMap, "schema-configmap.yaml", cm, b.waves.Schema)
 		spec.Schema.ConfigMapKeyRef = &corev1.ConfigMapKeySelector{

@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
@@ -171,45 +172,24 @@ type Object struct {
 	*unstructured.Unstructured
 }
 
-// Notes are warnings Build wants the user to see (on stderr); they never change the objects.
-type Notes []Note
+// Notes are what Build wants the user to know (diagnostics of severity Info); they never
+// change the objects.
+type Notes = []diag.Diagnostic
 
-// NoteKind says which fix a Note calls for, so each entry point can phrase it in its own words
-// (a flag for init, a spec field for the kustomize generator); the library names neither.
-type NoteKind int
-
+// The codes of Build's notes that call for a fix, which each entry point phrases in its own
+// words (a flag for init, a spec field for the kustomize generator); the library names neither.
+// A note without a code needs no action.
 const (
-	// NoteInfo needs no action from the user.
-	NoteInfo NoteKind = iota
 	// NoteNeedsToken: the objects reach Atlas Cloud and no token Secret was given.
-	NoteNeedsToken
+	NoteNeedsToken = "needs-token"
 	// NoteInlinePassword: the database URL, password included, is written into the objects.
-	NoteInlinePassword
+	NoteInlinePassword = "inline-password"
 	// NoteDefaultNamespace: no namespace was given and the demo database URL assumes "default".
-	NoteDefaultNamespace
+	NoteDefaultNamespace = "default-namespace"
 )
 
-// Note is one warning: what is the case, in neutral words, and the kind of fix it calls for.
-type Note struct {
-	Kind NoteKind
-	Text string
-}
-
-func (n Note) String() string { return n.Text }
-
-// NoteFixes are an entry point's words for the fix of each NoteKind.
-type NoteFixes map[NoteKind]string
-
-// With is the note followed by the entry point's fix for its kind, if it has one.
-func (n Note) With(fixes NoteFixes) string {
-	if fix := fixes[n.Kind]; fix != "" {
-		return n.Text + ": " + fix
-	}
-	return n.Text
-}
-
-func (b *builder) note(kind NoteKind, format string, args ...any) {
-	b.notes = append(b.notes, Note{Kind: kind, Text: fmt.Sprintf(format, args...)})
+func (b *builder) note(code string, format string, args ...any) {
+	b.notes = append(b.notes, diag.Diagnostic{Severity: diag.Info, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 // Result is what Build returns.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
 
@@ -136,7 +137,7 @@ func TestVersionedObjects(t *testing.T) {
 	assert.Equal(t, "20240103000000", am.GetAnnotations()[atlas.TargetVersionAnnotation])
 	secret := res.Objects[0]
 	assert.Equal(t, "mysql://root:pw@myapp-db.default:3306/app", secret.Object["stringData"].(map[string]any)["url"])
-	assert.Contains(t, res.Notes[0].Text, `assumes namespace "default"`)
+	assert.Contains(t, res.Notes[0].Message, `assumes namespace "default"`)
 	cm := res.Objects[3]
 	data := cm.Object["data"].(map[string]any)
 	assert.Len(t, data, 4)
@@ -164,16 +165,16 @@ func TestInlineURLWarning(t *testing.T) {
 	res, err := Build(Options{Name: "a", SchemaURL: "atlas://x", URL: "postgres://u:p4ss@db/app"})
 	require.NoError(t, err)
 	assert.Len(t, res.Notes, 2)
-	assert.Equal(t, NoteNeedsToken, res.Notes[0].Kind)
-	assert.Contains(t, res.Notes[0].Text, "needs an Atlas Cloud token")
-	assert.Equal(t, NoteInlinePassword, res.Notes[1].Kind)
-	assert.Contains(t, res.Notes[1].Text, "holds a password")
+	assert.Equal(t, NoteNeedsToken, res.Notes[0].Code)
+	assert.Contains(t, res.Notes[0].Message, "needs an Atlas Cloud token")
+	assert.Equal(t, NoteInlinePassword, res.Notes[1].Code)
+	assert.Contains(t, res.Notes[1].Message, "holds a password")
 	for _, n := range res.Notes {
-		assert.NotContains(t, n.Text, "p4ss", "notes never print credentials")
-		assert.NotContains(t, n.Text, "--", "a library note names no flag")
+		assert.NotContains(t, n.Message, "p4ss", "notes never print credentials")
+		assert.NotContains(t, n.Message, "--", "a library note names no flag")
 	}
-	fixed := res.Notes[1].With(NoteFixes{NoteInlinePassword: "use a Secret"})
-	assert.Equal(t, res.Notes[1].Text+": use a Secret", fixed)
+	fixed := diag.Fixes{NoteInlinePassword: "use a Secret"}.Phrase(res.Notes[1])
+	assert.Equal(t, "note: "+res.Notes[1].Message+": use a Secret", fixed)
 }
 
 func TestLargeConfigMap(t *testing.T) {
@@ -182,7 +183,7 @@ func TestLargeConfigMap(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ServerSideApplyOption, cm.GetAnnotations()[atlas.SyncOptionsAnnotation])
 	require.Len(t, notes, 1)
-	assert.Contains(t, notes[0].Text, "past 256 KiB")
+	assert.Contains(t, notes[0].Message, "past 256 KiB")
 
 	small, notes, err := MigrationsConfigMap(ConfigMapOptions{Name: "small", Dir: readDir(t, "atlas"), Namespace: "x"})
 	require.NoError(t, err)
@@ -262,7 +263,7 @@ func TestBaselineAndExecOrder(t *testing.T) {
 	order, _, _ := unstructured.NestedString(m.Object, "spec", "execOrder")
 	assert.Equal(t, "a1a1", baseline)
 	assert.Equal(t, "non-linear", order)
-	assert.Contains(t, res.Notes[len(res.Notes)-1].Text, "execOrder: non-linear")
+	assert.Contains(t, res.Notes[len(res.Notes)-1].Message, "execOrder: non-linear")
 
 	res, err = Build(Options{Name: "app", Dir: readDir(t, "golang-migrate")})
 	require.NoError(t, err)
