@@ -13,7 +13,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install generate testbin operator atlas atlas-check e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install generate testbin operator argocd atlas atlas-check e2e test test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -40,6 +40,36 @@ operator: $(BIN)/atlas-operator
 $(BIN)/atlas-operator: hack/operator/go.mod
 	cd hack/operator && $(GO) build -ldflags '-X main.version=$(OPERATOR_VERSION)' -o $(CURDIR)/$@ github.com/ariga/atlas-operator/cmd
 
+# Argo CD v3.5.1's application-controller and repo-server for the GitOps journeys, built from the
+# Go module proxy (hack/argocd) with the tag's gitops-engine folder (GITOPS_ENGINE_SRC, copied into
+# bin/argocd/gitops-engine because the build writes to it), and what they need on PATH: kustomize
+# (the version Argo CD v3.5.1 pins) and Argo CD's git-verify-wrapper.sh. Cold: ~15 min of CPU.
+ARGOCD_DIR := $(BIN)/argocd
+export GITOPS_ENGINE_SRC ?= $(CURDIR)/../shared/third_party/argo-cd-v3.5.1-gitops-engine
+KUSTOMIZE_VERSION := v5.8.1
+argocd: $(ARGOCD_DIR)/argocd $(ARGOCD_DIR)/kustomize $(ARGOCD_DIR)/manifests/.copied
+$(ARGOCD_DIR)/gitops-engine/go.mod:
+	@test -f $(GITOPS_ENGINE_SRC)/go.mod || { echo "make argocd: no gitops-engine source at $(GITOPS_ENGINE_SRC) (argo-cd v3.5.1's gitops-engine/ folder; set GITOPS_ENGINE_SRC)" >&2; exit 1; }
+	rm -rf $(ARGOCD_DIR)/gitops-engine.tmp && mkdir -p $(ARGOCD_DIR)
+	cp -R $(GITOPS_ENGINE_SRC) $(ARGOCD_DIR)/gitops-engine.tmp && chmod -R u+w $(ARGOCD_DIR)/gitops-engine.tmp
+	rm -rf $(ARGOCD_DIR)/gitops-engine && mv $(ARGOCD_DIR)/gitops-engine.tmp $(ARGOCD_DIR)/gitops-engine
+$(ARGOCD_DIR)/argocd: hack/argocd/go.mod hack/argocd/main.go $(ARGOCD_DIR)/gitops-engine/go.mod
+	cd hack/argocd && $(GO) build -trimpath -ldflags '-s -w' -o $(CURDIR)/$@.tmp . && mv $(CURDIR)/$@.tmp $(CURDIR)/$@
+	ln -sfn argocd $(ARGOCD_DIR)/argocd-application-controller
+	ln -sfn argocd $(ARGOCD_DIR)/argocd-repo-server
+# From the argo-cd module: git-verify-wrapper.sh (the repo-server calls it even with GPG off) and
+# the manifests the harness installs (the Application and AppProject CRDs, manifests/base/config).
+$(ARGOCD_DIR)/manifests/.copied: hack/argocd/go.mod
+	@mkdir -p $(ARGOCD_DIR)
+	src=$$(cd hack/argocd && $(GO) list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3) && \
+	install -m 0755 $$src/hack/git-verify-wrapper.sh $(ARGOCD_DIR)/git-verify-wrapper.sh && \
+	rm -rf $(ARGOCD_DIR)/manifests && mkdir -p $(ARGOCD_DIR)/manifests && \
+	cp -R $$src/manifests/crds $$src/manifests/base/config $(ARGOCD_DIR)/manifests/ && \
+	chmod -R u+w $(ARGOCD_DIR)/manifests && touch $@
+$(ARGOCD_DIR)/kustomize:
+	@mkdir -p $(ARGOCD_DIR)
+	GOBIN=$(CURDIR)/$(ARGOCD_DIR) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
 # The atlas CLI the operator runs: an official one on PATH as is, else the community edition built
 # from ATLAS_SRC (a github.com/ariga/atlas source tree; CI: the copy beside the repository) behind
 # our compatibility wrapper bin/atlas-compat/atlas (hack/atlascompat). See hack/atlas.sh.
@@ -49,15 +79,17 @@ atlas:
 atlas-check:
 	@bash hack/atlas.sh --check
 
-# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/), and
-# `make demo` with the real operator (hack/demo). Needs an atlas CLI or ATLAS_SRC (hack/atlas.sh
-# says how in one line otherwise) and Debian's postgresql and sqlite3 packages.
+# The user journeys against the real operator, a real atlas, SQLite and PostgreSQL (e2e/), the
+# GitOps test bed with a real Argo CD (`make argocd`; internal/testbed/argocd), and `make demo` with
+# the real operator (hack/demo). Needs an atlas CLI or ATLAS_SRC (hack/atlas.sh says how in one
+# line otherwise) and Debian's postgresql, mariadb-server, sqlite3, redis-server and git packages.
 # RECORD=1 also rewrites the recorded health fixtures in healthcheck/resource_customizations (then run
 # `make test-argocd` and, for docs/healthcheck.md, UPDATE_DOCS=1 in healthcheck/argocdtest).
-e2e: atlas-check testbin operator build
+e2e: atlas-check testbin operator argocd build
 	@atlas=$$(bash hack/atlas.sh) || exit 1; \
 	export E2E_ATLAS=$$atlas; rc=0; \
-	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/ $(if $(RECORD),-args -record) || rc=1; \
+	$(GO) test -tags e2e -count=1 -timeout 10m ./internal/testbed/argocd/ || rc=1; \
+	$(GO) test -tags e2e -count=1 -timeout 45m ./e2e/ $(if $(RECORD),-args -record) || rc=1; \
 	$(GO) test -tags e2e -count=1 -timeout 10m -run TestDemoRealOperator ./hack/demo/ || rc=1; \
 	exit $$rc
 
@@ -65,7 +97,7 @@ test: testbin test-unit test-argocd test-tools ## every test: unit, control plan
 
 test-unit:
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./e2e/ ./hack/demo/
+	$(GO) vet -tags e2e ./e2e/ ./hack/demo/ ./internal/testbed/argocd/
 	$(GO) test -p 2 -timeout 30m ./...
 
 # Argo CD's own Lua VM judges our health scripts; a separate module keeps its deps out of ours.

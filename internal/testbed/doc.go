@@ -10,6 +10,9 @@
 //	operator       the real Atlas Operator (`make operator`) running out of cluster against the
 //	               control plane and a real atlas, for `make e2e` (e2e/) and `make demo`
 //	               (hack/demo)
+//	argocd         a real Argo CD v3.5.1 (`make argocd`, bin/argocd): redis, repo-server and
+//	               application-controller out of cluster against the control plane, syncing
+//	               from local git repositories, for the GitOps journeys (`make e2e`)
 //
 // Who uses it: the journeys in e2e/ (build tag e2e, `make e2e`); the in-cluster verbs in
 // plugin/clustertest and plugin/secretleak; internal/cluster's list/watch tests; the examples'
