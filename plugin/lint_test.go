@@ -1,7 +1,10 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/lint"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/databases"
 )
 
 // The verb on the embedded in-memory SQLite (no --dev-url): output formats, exit codes,
@@ -119,4 +123,47 @@ func TestLintErrors(t *testing.T) {
 		_, errOut, code := runAtlas(t, args...)
 		assert.Equal(t, exitcode.Usage, code, "%v: %s", args, errOut)
 	}
+}
+
+// The GitHub Actions job of docs/lint.md, on a real PostgreSQL: the pull request adds a file on
+// top of the base branch; `lint --git-base BASE -o github` annotates only that file.
+func TestLintGitBasePostgres(t *testing.T) {
+	ctx := context.Background()
+	srv, err := databases.StartPostgres(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	devURL, err := srv.CreateDatabase(ctx, "dev")
+	require.NoError(t, err)
+
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	mig := filepath.Join(repo, "migrations")
+	require.NoError(t, os.MkdirAll(mig, 0o755))
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(mig, name), []byte(body), 0o644))
+	}
+	git("init", "-q", "-b", "main")
+	write("1_init.up.sql", "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n")
+	write("2_drop.up.sql", "ALTER TABLE users DROP COLUMN name;\n") // already on main: not analysed
+	git("add", ".")
+	git("commit", "-q", "-m", "base")
+	git("checkout", "-q", "-b", "feature")
+	write("3_email.up.sql", "-- unique emails\nCREATE UNIQUE INDEX users_email ON users (email);\n\nDROP TABLE users;\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "feature")
+
+	out, errOut, code := runAtlas(t, "lint", "--dir", mig, "--dev-url", devURL, "--git-base", "main", "-o", "github")
+	require.Equal(t, exitcode.Findings, code, errOut)
+	p := filepath.ToSlash(mig)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, out)
+	assert.True(t, strings.HasPrefix(lines[0], "::warning file="+p+"/3_email.up.sql,line=2,title=MF101 (data_depend)::"), lines[0])
+	assert.True(t, strings.HasPrefix(lines[1], "::error file="+p+"/3_email.up.sql,line=4,title=DS102 (destructive)::Dropping table \"users\""), lines[1])
+	assert.Contains(t, errOut, "1 file(s) analysed after version a2 up to a3 on postgres (2 replayed before)")
+	assert.NotContains(t, out+errOut, srv.Password)
 }

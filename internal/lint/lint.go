@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -160,6 +161,8 @@ func Run(ctx context.Context, d *migdir.Dir, o Options) (*Result, error) {
 		if err != nil {
 			return res, &FileError{File: feat[i].Source, Err: err}
 		}
+		// In the file's order (atlas reports analyzer by analyzer).
+		sort.SliceStable(found, func(a, b int) bool { return found[a].pos < found[b].pos })
 		for _, x := range found {
 			x.File, x.Line = feat[i].Source, feat[i].line(x.pos)
 			x.Version = feat[i].Version()
