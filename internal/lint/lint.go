@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/mysql"
 	"ariga.io/atlas/sql/sqlcheck"
 	"ariga.io/atlas/sql/sqlclient"
 
@@ -140,7 +141,7 @@ func Run(ctx context.Context, d *migdir.Dir, o Options) (*Result, error) {
 	if len(feat) > 0 {
 		res.To = feat[len(feat)-1].Version()
 	}
-	analyzers, err := sqlcheck.AnalyzerFor(o.Dev.Name, nil)
+	analyzers, err := sqlcheck.AnalyzerFor(analyzerDriver(o.Dev.Name), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +171,17 @@ func Run(ctx context.Context, d *migdir.Dir, o Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// analyzerDriver is the name the analyzers of driver are registered under. atlas registers
+// MySQL's analyzers under "mysql" only, so a dev URL with the maria:// scheme (driver
+// "mariadb") would get none: `atlas migrate lint` v1.2.3 then reports nothing at all. MariaDB
+// is inspected and diffed by the same driver, so it gets MySQL's analyzers here.
+func analyzerDriver(driver string) string {
+	if driver == mysql.DriverMaria {
+		return mysql.DriverName
+	}
+	return driver
 }
 
 // finding is a Finding with its position in the (converted) file.
