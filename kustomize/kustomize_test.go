@@ -560,6 +560,7 @@ func TestGeneratorNonLinearForReruns(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 			if tc.want != "" {
 				assert.Contains(t, stderr, "execOrder: non-linear: its ")
+				assert.Contains(t, stderr, "with the Atlas Operator, such a change is applied only when")
 			}
 		})
 	}

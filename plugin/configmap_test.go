@@ -180,6 +180,7 @@ func TestConfigMapSaysWhatTheAtlasMigrationNeeds(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: its Flyway repeatables (R__) run again when edited")
 	assert.Contains(t, errOut, `needs spec.baseline: "a1a1"`)
+	assert.Contains(t, errOut, "with the Atlas Operator, such a change is applied only when one of its new files sorts after every applied version")
 
 	dir := writeTestDir(t, map[string]string{
 		"001_a.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a (id int);\n--changeset a:2 runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",

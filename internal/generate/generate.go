@@ -189,7 +189,7 @@ func (r *Result) configMap(opts scaffold.Options) error {
 	// other way to learn that atlas would stop at the first edited repeatable, or which
 	// converted version stands for the old tool's one.
 	if why := opts.Dir.NonLinearReason(); why != "" {
-		r.info("", "the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: %s (without it atlas stops with \"migration file ... was added out of order\")", why)
+		r.info("", "the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: %s (without it atlas stops with \"migration file ... was added out of order\"); %s", why, opts.Dir.RerunCaveat())
 	}
 	if opts.Baseline != "" {
 		r.info("", "the AtlasMigration that reads this ConfigMap needs spec.baseline: %q, so atlas records that file as applied and starts after it", opts.Baseline)

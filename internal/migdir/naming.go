@@ -190,3 +190,14 @@ func (d *Dir) NonLinearReason() string {
 	}
 	return "its Flyway repeatables (R__) run again when edited, as a new version, and sort after every versioned file, so an edited repeatable or a versioned file added later sorts below versions already applied"
 }
+
+// RerunCaveat says, for a directory with files that run again when edited, what the Atlas
+// Operator does with them: it decides that there is work from `atlas migrate status`, which
+// ignores execOrder, and it reads the revision row an edit leaves behind as a database ahead
+// of the directory. Users must hear it before they rely on it; "" when HasRepeatables is false.
+func (d *Dir) RerunCaveat() string {
+	if !d.HasRepeatables() {
+		return ""
+	}
+	return "with the Atlas Operator, such a change is applied only when one of its new files sorts after every applied version, and an edit leaves the old version's revision row, which the operator later reads as a database ahead of the directory (Degraded: migrate down is not allowed); see docs/init.md, \"With the Atlas Operator\""
+}

@@ -155,7 +155,7 @@ func (b *builder) migration() error {
 		spec.Baseline = o.Baseline
 		if o.Dir.HasRepeatables() {
 			spec.ExecOrder = "non-linear"
-			b.note("", "the AtlasMigration has execOrder: non-linear: %s; atlas applies those as the source tool would", o.Dir.NonLinearReason())
+			b.note("", "the AtlasMigration has execOrder: non-linear: %s; atlas applies those as the source tool would; %s", o.Dir.NonLinearReason(), o.Dir.RerunCaveat())
 		}
 		if v := o.Dir.LatestVersion(); v != "" {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
