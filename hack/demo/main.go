@@ -28,8 +28,6 @@ import (
 	"syscall"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -143,61 +141,14 @@ func playOperator(kubeconfig, ns, name string, delay time.Duration) error {
 	if err != nil {
 		return err
 	}
-	ri := dyn.Resource(atlas.MigrationGVR).Namespace(ns)
 	ctx := context.Background()
-
+	op := operator.Fake{Client: dyn, FieldManager: "atlas-operator-demo"}
 	// What the operator writes while it works on a new generation, then when atlas succeeded.
-	if err := writeStatus(ctx, ri, name, func(u *unstructured.Unstructured) map[string]any {
-		return status(u, "False", "Reconciling", "Reconciling", nil)
-	}); err != nil {
-		return err
-	}
-	time.Sleep(delay)
-	return writeStatus(ctx, ri, name, func(u *unstructured.Unstructured) map[string]any {
-		version := u.GetAnnotations()[atlas.TargetVersionAnnotation]
-		return status(u, "True", "Applied", "", map[string]any{
-			"lastAppliedVersion": version,
-			"lastApplied":        time.Now().Unix(),
-		})
-	})
-}
-
-func writeStatus(ctx context.Context, ri dynamic.ResourceInterface, name string, build func(*unstructured.Unstructured) map[string]any) error {
-	u, err := ri.Get(ctx, name, metav1.GetOptions{})
+	u, err := op.Set(ctx, atlas.KindAtlasMigration, ns, name, operator.Reconciling)
 	if err != nil {
 		return err
 	}
-	u.Object["status"] = build(u)
-	_, err = ri.UpdateStatus(ctx, u, metav1.UpdateOptions{FieldManager: "atlas-operator-demo"})
+	time.Sleep(delay)
+	_, err = op.Set(ctx, atlas.KindAtlasMigration, ns, name, operator.Applied(u.GetAnnotations()[atlas.TargetVersionAnnotation]))
 	return err
-}
-
-// status is the operator's status block as SetReconciling / SetReady (api/v1alpha1) write it:
-// Ready, Reconciling and Stalled together, each with the object's generation.
-func status(u *unstructured.Unstructured, ready, reason, message string, extra map[string]any) map[string]any {
-	gen := u.GetGeneration()
-	now := time.Now().UTC().Format(time.RFC3339)
-	reconciling := "True"
-	if ready == "True" {
-		reconciling = "False"
-	}
-	cond := func(typ, st, reason, message string) map[string]any {
-		return map[string]any{"type": typ, "status": st, "reason": reason, "message": message,
-			"observedGeneration": gen, "lastTransitionTime": now}
-	}
-	s := map[string]any{
-		"observedGeneration": gen,
-		"conditions": []any{
-			cond("Ready", ready, reason, message),
-			cond("Reconciling", reconciling, reason, message),
-			cond("Stalled", "False", reason, ""),
-		},
-	}
-	if prev, ok, _ := unstructured.NestedString(u.Object, "status", "observed_hash"); ok {
-		s["observed_hash"] = prev
-	}
-	for k, v := range extra {
-		s[k] = v
-	}
-	return s
 }

@@ -1,7 +1,8 @@
 // Package clustertest runs the in-cluster verbs (status, wait, apply) as a user would, through
 // the root command, against the real kube-apiserver + etcd test control plane with the Atlas
-// Operator's CRDs. The tests play the operator by writing status through the status
-// subresource, as the operator does.
+// Operator's CRDs. The tests play the operator with the test bed's fake operator
+// (internal/testbed/operator), which writes status through the status subresource as the
+// operator does.
 package clustertest
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
@@ -154,78 +156,18 @@ func createAtlas(t *testing.T, ns, kind, name string, labels map[string]string) 
 	return got
 }
 
-// opState is what the operator writes in one reconcile (facts/atlas-operator.md).
-type opState struct {
-	ready   bool
-	reason  string
-	message string
-	version string // AtlasMigration lastAppliedVersion
-	// approvalURL is set for ApprovalPending.
-	approvalURL string
-	// staleGeneration writes observedGeneration one behind metadata.generation.
-	staleGeneration bool
-}
-
+// The operator's states, as the fake operator of the test bed writes them.
 var (
-	applied = func(version string) opState {
-		return opState{ready: true, reason: "Applied", version: version}
-	}
-	reconciling = opState{reason: "Reconciling", message: "Reconciling"}
-	failed      = func(reason, msg string) opState { return opState{reason: reason, message: msg} }
+	applied     = operator.Applied
+	reconciling = operator.Reconciling
+	failed      = operator.Failed
 )
 
-// setStatus writes the status subresource as the Atlas Operator (>= v0.7.16) does: Ready,
-// Reconciling and Stalled together, observedGeneration everywhere, failed counted up on errors.
-func setStatus(t *testing.T, ns, kind, name string, s opState) {
+// setStatus plays the operator: it writes the status of kind ns/name for state s through the
+// status subresource, as the Atlas Operator (>= v0.7.16) does.
+func setStatus(t *testing.T, ns, kind, name string, s operator.State) {
 	t.Helper()
-	ctx := context.Background()
-	ri := dyn.Resource(gvrOf(kind)).Namespace(ns)
-	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
-	require.NoError(t, err)
-	gen := obj.GetGeneration()
-	if s.staleGeneration {
-		gen--
-	}
-	pending := !s.ready && (s.reason == "Reconciling" || s.reason == "GettingDevDB" || s.reason == "ApprovalPending")
-	failure := !s.ready && !pending
-	b := func(v bool) string {
-		if v {
-			return "True"
-		}
-		return "False"
-	}
-	now := metav1.Now().UTC().Format(time.RFC3339)
-	cond := func(typ string, status bool) map[string]any {
-		return map[string]any{"type": typ, "status": b(status), "reason": s.reason, "message": s.message,
-			"observedGeneration": gen, "lastTransitionTime": now}
-	}
-	status, _, _ := unstructured.NestedMap(obj.Object, "status")
-	if status == nil {
-		status = map[string]any{}
-	}
-	status["observedGeneration"] = gen
-	status["conditions"] = []any{cond("Ready", s.ready), cond("Reconciling", pending), cond("Stalled", failure)}
-	status["observed_hash"] = "h"
-	f, _ := status["failed"].(int64)
-	if failure {
-		f++
-	} else if s.ready {
-		f = 0
-	}
-	status["failed"] = f
-	if kind == atlas.KindAtlasMigration {
-		if s.ready {
-			status["lastAppliedVersion"] = s.version
-			status["lastApplied"] = time.Now().Unix()
-		}
-		if s.approvalURL != "" {
-			status["approvalUrl"] = s.approvalURL
-		}
-	} else if s.ready {
-		status["last_applied"] = time.Now().Unix()
-	}
-	obj.Object["status"] = status
-	_, err = ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	_, err := operator.Fake{Client: dyn}.Set(context.Background(), kind, ns, name, s)
 	require.NoError(t, err)
 }
 

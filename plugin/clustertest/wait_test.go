@@ -15,6 +15,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 const (
@@ -151,7 +152,7 @@ func TestWaitSuspendedKeepsWaiting(t *testing.T) {
 	createAtlas(t, ns, sch, "plan", nil)
 	ch := async(context.Background(), "wait", "-n", ns, "atlasschema/plan", "--timeout", "60s")
 	stillRunning(t, ch, 500*time.Millisecond)
-	st := opState{reason: "ApprovalPending", message: "plan approval pending, review here: https://ariga.cloud/plans/1"}
+	st := operator.State{Reason: operator.ReasonApprovalPending, Message: "plan approval pending, review here: https://ariga.cloud/plans/1"}
 	setStatus(t, ns, sch, "plan", st)
 	stillRunning(t, ch, 1500*time.Millisecond)
 	setStatus(t, ns, sch, "plan", applied(""))

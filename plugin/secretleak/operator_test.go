@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 func gvrOf(kind string) schema.GroupVersionResource {
@@ -43,31 +44,14 @@ func failAs(t testing.TB, ns, kind, name, reason, message string) *unstructured.
 		"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{"leak": "yes"}},
 		"spec":     spec,
 	}}
-	ri := dyn.Resource(gvrOf(kind)).Namespace(ns)
-	got, err := ri.Create(ctx, obj, metav1.CreateOptions{})
+	got, err := dyn.Resource(gvrOf(kind)).Namespace(ns).Create(ctx, obj, metav1.CreateOptions{})
 	require.NoError(t, err)
-	planURL := "https://acme.atlasgo.cloud/plans/1?token=" + message
-	if reason == "ApprovalPending" {
-		message = "plan approval pending, review here: " + planURL
+	st := operator.Failed(reason, message)
+	if reason == operator.ReasonApprovalPending {
+		st.PlanURL = "https://acme.atlasgo.cloud/plans/1?token=" + message
+		st.Message = "plan approval pending, review here: " + st.PlanURL
 	}
-	now := metav1.Now().UTC().Format(time.RFC3339)
-	cond := func(typ, status string) map[string]any {
-		return map[string]any{"type": typ, "status": status, "reason": reason, "message": message,
-			"observedGeneration": got.GetGeneration(), "lastTransitionTime": now}
-	}
-	pending, stalled := "False", "True"
-	if reason == "ApprovalPending" {
-		pending, stalled = "True", "False"
-	}
-	st := map[string]any{"observedGeneration": got.GetGeneration(), "failed": int64(3), "observed_hash": "h",
-		"conditions": []any{cond("Ready", "False"), cond("Reconciling", pending), cond("Stalled", stalled)}}
-	if reason == "ApprovalPending" && kind == atlas.KindAtlasMigration {
-		st["approvalUrl"] = planURL
-	} else if reason == "ApprovalPending" {
-		st["planURL"] = planURL
-	}
-	got.Object["status"] = st
-	got, err = ri.UpdateStatus(ctx, got, metav1.UpdateOptions{})
+	got, err = operator.Fake{Client: dyn}.Set(ctx, kind, ns, name, st)
 	require.NoError(t, err)
 	return got
 }

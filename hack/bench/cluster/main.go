@@ -36,6 +36,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/controlplane"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 var (
@@ -170,27 +171,11 @@ func migration(ns, name string) *unstructured.Unstructured {
 
 // setReady writes what the operator writes on success, through the status subresource.
 func (b *bench) setReady(ns, name string, ready bool) error {
-	ctx := context.Background()
-	ri := b.dyn.Resource(atlas.MigrationGVR).Namespace(ns)
-	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	gen := obj.GetGeneration()
-	st, reason := "False", "Reconciling"
+	st := operator.Reconciling
 	if ready {
-		st, reason = "True", "Applied"
+		st = operator.Applied("1")
 	}
-	other := map[bool]string{true: "False", false: "True"}[ready]
-	now := time.Now().UTC().Format(time.RFC3339)
-	cond := func(typ, status string) map[string]any {
-		return map[string]any{"type": typ, "status": status, "reason": reason, "message": "", "observedGeneration": gen, "lastTransitionTime": now}
-	}
-	obj.Object["status"] = map[string]any{
-		"observedGeneration": gen, "observed_hash": "h", "failed": int64(0), "lastApplied": time.Now().Unix(), "lastAppliedVersion": "1",
-		"conditions": []any{cond("Ready", st), cond("Reconciling", other), cond("Stalled", "False")},
-	}
-	_, err = ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	_, err := operator.Fake{Client: b.dyn}.Set(context.Background(), atlas.KindAtlasMigration, ns, name, st)
 	return err
 }
 
