@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
 
@@ -175,7 +177,12 @@ func (g *MigrationGenerator) request(dir string) (*generate.Request, error) {
 	}
 	opts.DenyDestructive = g.Spec.DenyDestructive
 	// Diagnostics and errors name the directory as the user wrote it.
-	return &generate.Request{Options: *opts, Dir: path, DirShown: g.Spec.Dir, Read: migdir.Options{Format: g.Spec.Format}, Baseline: g.Spec.Baseline}, nil
+	req := &generate.Request{Options: *opts, Dir: path, DirShown: g.Spec.Dir, Read: migdir.Options{Format: g.Spec.Format}, Baseline: g.Spec.Baseline}
+	if g.Spec.LintDevURL != "" {
+		redact.AddURL(g.Spec.LintDevURL)
+		req.Lint = generate.LintWith(context.Background(), g.Spec.LintDevURL)
+	}
+	return req, nil
 }
 
 func (g *SchemaGenerator) request(dir string) (*generate.Request, error) {

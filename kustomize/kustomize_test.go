@@ -592,3 +592,19 @@ func TestResultsInResourceList(t *testing.T) {
 	assert.Equal(t, "DS102", r.Tags["code"])
 	assert.Equal(t, `warning: AtlasMigrationGenerator "app": migrations/2_b.sql:1: DS102: drops table a and its data`+"\n", errOut.String())
 }
+
+// spec.lintDevURL: atlas's analyzers on a dev database (here the embedded SQLite) instead of the
+// text check, their findings in ResourceList.results and on stderr.
+func TestLintDevURL(t *testing.T) {
+	dir := t.TempDir()
+	writeMigrations(t, filepath.Join(dir, "migrations"), map[string]string{
+		"1_a.sql": "CREATE TABLE a (id int, x int);\n",
+		"2_b.sql": "CREATE TABLE tmp (id int);\nDROP TABLE tmp;\nCREATE UNIQUE INDEX a_x ON a (x);\n",
+	})
+	config := generatorYAML(kustomize.KindMigrationGenerator, "app", fnAnnotation(), "dir: migrations\nlintDevURL: sqlite://dev?mode=memory\n")
+	var in bytes.Buffer
+	in.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(config, "  "))
+	var out, errOut bytes.Buffer
+	require.NoError(t, framework.Execute(kustomize.Processor(dir, &errOut), &kio.ByteReadWriter{Reader: &in, Writer: &out}))
+	assert.Equal(t, `warning: AtlasMigrationGenerator "app": migrations/2_b.sql:3: MF101: Adding a unique index "a_x" on table "a" might fail in case column "x" contains duplicate entries`+"\n", errOut.String())
+}

@@ -69,7 +69,11 @@ type MigrationGeneratorSpec struct {
 	Baseline string `json:"baseline,omitempty"`
 	// DenyDestructive fails the build on statements that drop a schema, table or column.
 	DenyDestructive bool `json:"denyDestructive,omitempty"`
-	Target          `json:",inline"`
+	// LintDevURL is a dev database to lint the directory on with atlas's analyzers, as
+	// `kubectl atlas lint` (every finding reported, destructive ones denied with
+	// denyDestructive), instead of the offline destructive-statement check.
+	LintDevURL string `json:"lintDevURL,omitempty"`
+	Target     `json:",inline"`
 }
 
 // SchemaGenerator is the functionConfig of kind AtlasSchemaGenerator: metadata.name names the

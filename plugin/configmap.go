@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
@@ -38,7 +39,8 @@ A ConfigMap holds at most 1 MiB: past that the command fails and lists the large
 argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
 
 Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
-reports them. Nothing is printed on stdout unless the whole directory is valid.
+reports them (a text check); --lint-dev-url runs atlas's analyzers on a dev database instead, as
+'kubectl atlas lint', and reports every finding. Nothing is printed on stdout unless the whole directory is valid.
 
 What the AtlasMigration that reads the ConfigMap needs is said on stderr ('init' and the
 kustomize generator write it in for you):
@@ -71,7 +73,10 @@ type ConfigMapOptions struct {
 	Hash     bool
 	Output   string
 	Baseline string
+	// LintDevURL runs atlas's analyzers on this dev database instead of the offline check.
+	LintDevURL string
 
+	ctx         context.Context
 	namespace   string
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
@@ -104,6 +109,7 @@ func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericcli
 	f.BoolVar(&o.Hash, "hash", false, "Compute atlas.sum in the output instead of validating the one on disk")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
 	f.StringVar(&o.Baseline, "baseline", "", "Version the database is already at, as the source tool names it (e.g. 42, Flyway 1.1): stderr gives the converted version for the AtlasMigration's spec.baseline")
+	f.StringVar(&o.LintDevURL, "lint-dev-url", "", lintDevURLUsage)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(migdir.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("dir")
@@ -113,6 +119,10 @@ func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericcli
 // Complete takes the namespace from -n only when given: the ConfigMap then lands wherever the
 // user applies it, as with `kubectl create configmap --dry-run=client -o yaml`.
 func (o *ConfigMapOptions) Complete(cmd *cobra.Command) error {
+	o.ctx = cmd.Context()
+	if o.LintDevURL != "" {
+		redact.AddURL(o.LintDevURL)
+	}
 	if fl := cmd.Flags().Lookup("namespace"); fl != nil && fl.Changed && o.configFlags.Namespace != nil {
 		o.namespace = *o.configFlags.Namespace
 	}
@@ -149,8 +159,12 @@ func (o *ConfigMapOptions) Run() error {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	// Nothing but the error is printed when the directory cannot be packed.
-	res, err := generate.Generate(generate.Request{Options: scaffold.Options{Name: o.Name, Namespace: o.namespace},
-		Dir: o.Dir, Read: migdir.Options{Format: o.Format, Hash: o.Hash}, Baseline: o.Baseline, ConfigMapOnly: true})
+	req := generate.Request{Options: scaffold.Options{Name: o.Name, Namespace: o.namespace},
+		Dir: o.Dir, Read: migdir.Options{Format: o.Format, Hash: o.Hash}, Baseline: o.Baseline, ConfigMapOnly: true}
+	if o.LintDevURL != "" {
+		req.Lint = generate.LintWith(o.ctx, o.LintDevURL)
+	}
+	res, err := generate.Generate(req)
 	if err != nil {
 		return withFlagFix(err)
 	}

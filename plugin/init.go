@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"math/big"
@@ -55,7 +56,9 @@ edit runs again; the AtlasMigration then gets execOrder: non-linear, and stderr 
 Atlas Operator does with such a directory (docs/init.md).
 
 Statements that drop a schema, a table or a column (DS101, DS102, DS103) are reported with
-file:line on stderr; --deny-destructive makes them an error.
+file:line on stderr; --deny-destructive makes them an error. That offline check reads statements
+as text; --lint-dev-url runs atlas's analyzers on a dev database instead (as 'kubectl atlas
+lint': every finding is reported, destructive ones are denied).
 
 Output is deterministic. Existing files are not overwritten without --force, and the folder is
 written atomically: after a failure nothing is left half-written.
@@ -107,7 +110,10 @@ type InitOptions struct {
 	Path      string
 
 	DenyDestructive bool
+	// LintDevURL runs atlas's analyzers on this dev database instead of the offline check.
+	LintDevURL string
 
+	ctx         context.Context
 	namespace   string
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
@@ -166,6 +172,7 @@ func NewCmdInit(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	f.StringVar(&o.Revision, "revision", "HEAD", "Git revision of the Application")
 	f.StringVar(&o.Path, "path", "", "Path of the folder in the repository (default: --out)")
 
+	f.StringVar(&o.LintDevURL, "lint-dev-url", "", lintDevURLUsage)
 	f.BoolVar(&o.DenyDestructive, "deny-destructive", false, "Fail on statements that drop a schema, table or column (AtlasSchema: make the operator refuse them)")
 
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(migdir.Formats, cobra.ShellCompDirectiveNoFileComp))
@@ -185,7 +192,8 @@ func (o *InitOptions) Complete(cmd *cobra.Command) error {
 	if o.Path == "" {
 		o.Path = filepath.ToSlash(filepath.Clean(o.OutDir))
 	}
-	registerURLs(o.URL, o.DevURL, o.SchemaURL, o.RepoURL)
+	registerURLs(o.URL, o.DevURL, o.SchemaURL, o.RepoURL, o.LintDevURL)
+	o.ctx = cmd.Context()
 	return nil
 }
 
@@ -329,6 +337,9 @@ func (o *InitOptions) request() (*generate.Request, error) {
 	}
 	req := &generate.Request{Options: opts, Dir: o.Dir, Read: migdir.Options{Format: o.Format, Hash: o.Hash},
 		Baseline: o.Baseline, Schema: o.Schema, Folder: o.Output == ""}
+	if o.LintDevURL != "" && o.Dir != "" {
+		req.Lint = generate.LintWith(o.ctx, o.LintDevURL)
+	}
 	if o.ArgoCDApp {
 		repo, _ := withoutCredentials(o.RepoURL)
 		req.Application = &scaffold.ArgoCDOptions{Name: o.Name, RepoURL: repo, Revision: o.Revision, Path: o.Path, DestNamespace: o.namespace}

@@ -58,6 +58,9 @@ const lintExample = `  # A SQLite directory, on the embedded in-memory SQLite
   # The newest golang-migrate file on MySQL, as GitHub Actions annotations
   kubectl atlas lint --dir ./db --format golang-migrate --dev-url mysql://root:pass@localhost:3306/dev --latest 1 -o github`
 
+// lintDevURLUsage is the help of init's and configmap's --lint-dev-url.
+const lintDevURLUsage = "Dev database to lint the directory on with atlas's analyzers, as 'kubectl atlas lint' (replaces the offline destructive-statement check; e.g. postgres://..., sqlite://dev?mode=memory)"
+
 // LintOptions lints one migration directory on a dev database.
 type LintOptions struct {
 	Dir     string

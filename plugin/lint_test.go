@@ -167,3 +167,29 @@ func TestLintGitBasePostgres(t *testing.T) {
 	assert.Contains(t, errOut, "1 file(s) analysed after version a2 up to a3 on postgres (2 replayed before)")
 	assert.NotContains(t, out+errOut, srv.Password)
 }
+
+// init and configmap with --lint-dev-url: the analyzers instead of the text check; with
+// --deny-destructive only destructive findings refuse.
+func TestLintDevURLInConfigMapAndInit(t *testing.T) {
+	dir := writeTestDir(t, map[string]string{
+		"1_a.sql": "CREATE TABLE t (id int, a int, b int);\n",
+		"2_b.sql": "CREATE TABLE tmp (id int);\nDROP TABLE tmp;\nCREATE UNIQUE INDEX t_a ON t (a);\n",
+	})
+	dev := "sqlite://dev?mode=memory"
+	out, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "m", "--hash", "--lint-dev-url", dev)
+	require.Equal(t, exitcode.OK, code, errOut)
+	assert.Contains(t, out, "kind: ConfigMap")
+	p := filepath.ToSlash(dir)
+	assert.Contains(t, errOut, "warning: "+p+"/2_b.sql:3: MF101: Adding a unique index \"t_a\"")
+	assert.NotContains(t, errOut, "DS102", "a table created and dropped in the same file is not destructive")
+
+	_, errOut, code = runAtlas(t, "init", "--dir", dir, "--name", "m", "--hash", "-o", "yaml", "--deny-destructive", "--lint-dev-url", dev)
+	require.Equal(t, exitcode.OK, code, errOut)
+	assert.Contains(t, errOut, "MF101")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "3_c.sql"), []byte("ALTER TABLE t DROP COLUMN b;\n"), 0o644))
+	_, errOut, code = runAtlas(t, "init", "--dir", dir, "--name", "m", "--hash", "-o", "yaml", "--deny-destructive", "--lint-dev-url", dev)
+	assert.Equal(t, exitcode.Failure, code)
+	assert.Contains(t, errOut, "warning: "+p+"/3_c.sql:1: DS103: Dropping non-virtual column \"b\"")
+	assert.Contains(t, errOut, "--deny-destructive is set, nothing written: 1 destructive change(s)")
+}

@@ -56,8 +56,23 @@ func (d Diagnostic) String() string {
 	return msg
 }
 
-// Linted reports whether code is one of atlas lint's codes, which the text carries.
-func Linted(code string) bool { return len(code) > 2 && code[:2] == "DS" }
+// Linted reports whether code is one of atlas lint's codes (two capitals and three digits:
+// DS103, MF101, ...), which the text carries.
+func Linted(code string) bool {
+	if len(code) != 5 {
+		return false
+	}
+	for i := range 5 {
+		c := code[i]
+		if i < 2 && (c < 'A' || c > 'Z') || i >= 2 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Destructive reports whether code is one of atlas's destructive-change codes (DS...).
+func Destructive(code string) bool { return Linted(code) && code[:2] == "DS" }
 
 // In returns d with its file named below dir (slash-separated), as the user named dir.
 func (d Diagnostic) In(dir string) Diagnostic {

@@ -34,6 +34,10 @@ type Request struct {
 	Read     migdir.Options
 	// Baseline is the version the database is at, as the source tool names it.
 	Baseline string
+	// Lint, when set, judges the directory instead of the offline text check
+	// (migdir.Dir.Destructive): atlas's analyzers on a dev database (internal/lint, see
+	// LintWith). It returns diagnostics in d's files, relative to the directory.
+	Lint func(d *migdir.Dir) ([]diag.Diagnostic, error)
 	// Schema is the schema file to read (declarative flow); SchemaShown as for Dir.
 	Schema      string
 	SchemaShown string
@@ -102,7 +106,7 @@ func Generate(req Request) (*Result, error) {
 			d.Path = req.DirShown
 		}
 		res.Dir, opts.Dir = d, d
-		if err := res.readDir(d, req.Options.DenyDestructive); err != nil {
+		if err := res.readDir(d, req.Options.DenyDestructive, req.Lint); err != nil {
 			return res, err
 		}
 		if req.Baseline != "" {
@@ -136,13 +140,26 @@ func Generate(req Request) (*Result, error) {
 	return res, nil
 }
 
-// readDir adds d's diagnostics (About) and its destructive statements, files named below
-// d.Path; with deny, destructive statements are a *migdir.DestructiveError after them.
-func (r *Result) readDir(d *migdir.Dir, deny bool) error {
+// readDir adds d's diagnostics (About) and its destructive statements (or, with lint, every
+// finding of the analyzers), files named below d.Path; with deny, destructive changes are a
+// *migdir.DestructiveError after them.
+func (r *Result) readDir(d *migdir.Dir, deny bool, lint func(*migdir.Dir) ([]diag.Diagnostic, error)) error {
 	r.Diagnostics = append(r.Diagnostics, About(d)...)
-	destructive := d.Destructive()
-	for _, x := range destructive {
+	var found []diag.Diagnostic
+	if lint != nil {
+		var err error
+		if found, err = lint(d); err != nil {
+			return err
+		}
+	} else {
+		found = d.Destructive()
+	}
+	var destructive []diag.Diagnostic
+	for _, x := range found {
 		r.Diagnostics = append(r.Diagnostics, x.In(filepath.ToSlash(d.Path)))
+		if diag.Destructive(x.Code) {
+			destructive = append(destructive, x)
+		}
 	}
 	if deny && len(destructive) > 0 {
 		return &migdir.DestructiveError{Dir: d.Path, Diagnostics: destructive}

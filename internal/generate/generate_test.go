@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/diag"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/lint"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
 )
@@ -66,4 +68,37 @@ func TestTerms(t *testing.T) {
 	require.Error(t, err)
 	assert.Nil(t, res.Objects)
 	assert.True(t, strings.HasPrefix(terms.Error(err).Error(), "--baseline: ../migdir/testdata/atlas: "), terms.Error(err).Error())
+}
+
+// TestLintWith: with a dev database the analyzers judge the directory instead of the text
+// check: a table created and dropped in one file is not destructive, a unique index on existing
+// data is reported (MF101, a warning that is never denied), a dropped column is (DS103, denied).
+func TestLintWith(t *testing.T) {
+	dir := t.TempDir()
+	ld, err := migrate.NewLocalDir(dir)
+	require.NoError(t, err)
+	require.NoError(t, ld.WriteFile("1_a.sql", []byte("CREATE TABLE t (id int, a int, b int);\n")))
+	require.NoError(t, ld.WriteFile("2_b.sql", []byte("CREATE TABLE tmp (id int);\nDROP TABLE tmp;\nCREATE UNIQUE INDEX t_a ON t (a);\nALTER TABLE t DROP COLUMN b;\n")))
+	sum, err := ld.Checksum()
+	require.NoError(t, err)
+	require.NoError(t, migrate.WriteSumFile(ld, sum))
+	req := Request{Options: scaffold.Options{Name: "app"}, Dir: dir, DirShown: "db", ConfigMapOnly: true,
+		Lint: LintWith(context.Background(), lint.DefaultDevURL)}
+	res, err := Generate(req)
+	require.NoError(t, err)
+	assert.Equal(t, "warning: db/2_b.sql:3: MF101: Adding a unique index \"t_a\" on table \"t\" might fail in case column \"a\" contains duplicate entries\n"+
+		"warning: db/2_b.sql:4: DS103: Dropping non-virtual column \"b\"\n", warnings(res))
+
+	req.Options.DenyDestructive = true
+	_, err = Generate(req)
+	var de *migdir.DestructiveError
+	require.ErrorAs(t, err, &de)
+	assert.Len(t, de.Diagnostics, 1)
+
+	require.NoError(t, ld.WriteFile("3_c.sql", []byte("CREATE TABLE t (id int);\n")))
+	sum, err = ld.Checksum()
+	require.NoError(t, err)
+	require.NoError(t, migrate.WriteSumFile(ld, sum))
+	_, err = Generate(req)
+	require.EqualError(t, err, "lint on the dev database: db/3_c.sql:1: executing statement: CREATE TABLE t (id int);: table t already exists")
 }
