@@ -2,9 +2,13 @@ package lint
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"ariga.io/atlas/sql/migrate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
@@ -122,9 +126,45 @@ func TestParityPostgres(t *testing.T) {
 		t.Run("testdata "+c.dir, func(t *testing.T) {
 			d, err := migdir.Read("../migdir/testdata/"+c.dir, migdir.Options{Format: c.format})
 			require.NoError(t, err)
-			checkParity(t, d, freshDB(srv)(t, "testdata "+c.dir), 0, conversionWant[c.dir])
+			checkParity(t, d, freshDB(srv)(t, "testdata "+c.dir), Options{}, conversionWant[c.dir])
 		})
 	}
+	t.Run("git-base", func(t *testing.T) { gitBaseParity(t, freshDB(srv)(t, "git base")) })
+}
+
+// gitBaseParity: a work tree whose branch adds two files on top of main; --git-base main
+// analyses those (the first added one and every file after it), atlas and Run alike.
+func gitBaseParity(t *testing.T, devURL string) {
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...).CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	dir := filepath.Join(repo, "migrations")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	ld, err := migrate.NewLocalDir(dir)
+	require.NoError(t, err)
+	hash := func() {
+		sum, err := ld.Checksum()
+		require.NoError(t, err)
+		require.NoError(t, migrate.WriteSumFile(ld, sum))
+	}
+	require.NoError(t, ld.WriteFile("1_a.sql", []byte("CREATE TABLE t (id int, a int, b int);\nCREATE TABLE u (id int);\n")))
+	require.NoError(t, ld.WriteFile("2_b.sql", []byte("ALTER TABLE t DROP COLUMN a;\n"))) // on main: not analysed
+	hash()
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "base")
+	git("checkout", "-q", "-b", "feature")
+	require.NoError(t, ld.WriteFile("3_c.sql", []byte("-- unique\nCREATE UNIQUE INDEX t_b ON t (b);\n")))
+	require.NoError(t, ld.WriteFile("4_d.sql", []byte("DROP TABLE u;\n")))
+	hash()
+	git("add", ".")
+	git("commit", "-q", "-m", "feature")
+	d, err := migdir.Read(dir, migdir.Options{Format: migdir.FormatAtlas})
+	require.NoError(t, err)
+	checkParity(t, d, devURL, Options{GitBase: "main"}, []string{"DS102", "MF101"})
 }
 
 // conversionWant: what atlas finds in the conversion tests' directories.
@@ -146,13 +186,13 @@ func TestParityMariaDB(t *testing.T) {
 		d, err := migdir.Read("../migdir/testdata/atlas", migdir.Options{Format: migdir.FormatAtlas})
 		require.NoError(t, err)
 		// legacy is created and dropped in the same file: no DS102 (init's text check warns).
-		checkParity(t, d, mysqlURL(t, "testdata atlas"), 0, []string{"DS103"})
+		checkParity(t, d, mysqlURL(t, "testdata atlas"), Options{}, []string{"DS103"})
 	})
 	t.Run("maria scheme", func(t *testing.T) {
 		d, err := migdir.Read("../migdir/testdata/atlas", migdir.Options{Format: migdir.FormatAtlas})
 		require.NoError(t, err)
 		u := mysqlURL(t, "maria scheme")
-		checkParity(t, d, u, 0, []string{"DS103"}, "maria://"+strings.TrimPrefix(u, "mysql://"))
+		checkParity(t, d, u, Options{}, []string{"DS103"}, "maria://"+strings.TrimPrefix(u, "mysql://"))
 	})
 }
 

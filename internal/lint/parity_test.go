@@ -57,13 +57,19 @@ type atlasFile struct {
 
 // atlasLint runs `atlas migrate lint` on the atlas directory dir and returns its file reports
 // and whether it failed.
-func atlasLint(t *testing.T, dir, devURL string, latest int) ([]atlasFile, bool) {
+func atlasLint(t *testing.T, dir, devURL string, sel Options) ([]atlasFile, bool) {
 	t.Helper()
 	args := []string{"migrate", "lint", "--dir", "file://" + dir, "--dev-url", devURL, "--format", "{{ json .Files }}"}
-	if latest <= 0 {
+	latest := sel.Latest
+	switch {
+	case sel.GitBase != "":
+		args = append(args, "--git-base", sel.GitBase, "--git-dir", dir)
+	case latest <= 0:
 		latest = 1 << 20 // atlas wants one of --latest/--git-base: every file
+		fallthrough
+	default:
+		args = append(args, "--latest", fmt.Sprint(latest))
 	}
-	args = append(args, "--latest", fmt.Sprint(latest))
 	cmd := exec.Command(atlasBin(t), args...)
 	cmd.Env = append(os.Environ(), "ATLAS_NO_UPGRADE_SUGGESTIONS=1", "ATLAS_NO_ANON_TELEMETRY=true", "HOME="+t.TempDir())
 	var stdout, stderr bytes.Buffer
@@ -118,7 +124,9 @@ func numbered(contents []string) []migdir.File {
 
 // checkParity lints d (read from disk) with Run and its atlas form with atlas on devURL (Run on
 // ourURL when given: the same database under another scheme).
-func checkParity(t *testing.T, d *migdir.Dir, devURL string, latest int, want []string, ourURL ...string) {
+// sel selects the files (Latest or GitBase; with GitBase d must be an atlas directory in a Git
+// work tree, given to atlas as it is).
+func checkParity(t *testing.T, d *migdir.Dir, devURL string, sel Options, want []string, ourURL ...string) {
 	t.Helper()
 	ctx := context.Background()
 	files, err := loadFiles(d)
@@ -129,8 +137,11 @@ func checkParity(t *testing.T, d *migdir.Dir, devURL string, latest int, want []
 			sqlFiles = append(sqlFiles, f)
 		}
 	}
-	atlasDir := writeAtlasDir(t, sqlFiles)
-	reports, atlasFailed := atlasLint(t, atlasDir, devURL, latest)
+	atlasDir := d.Path
+	if sel.GitBase == "" {
+		atlasDir = writeAtlasDir(t, sqlFiles)
+	}
+	reports, atlasFailed := atlasLint(t, atlasDir, devURL, sel)
 
 	var theirs []string
 	for _, r := range reports {
@@ -156,7 +167,8 @@ func checkParity(t *testing.T, d *migdir.Dir, devURL string, latest int, want []
 	dev, err := OpenDev(ctx, devURL)
 	require.NoError(t, err)
 	defer dev.Close()
-	res, err := Run(ctx, d, Options{Dev: dev, Latest: latest})
+	sel.Dev = dev
+	res, err := Run(ctx, d, sel)
 	require.NoError(t, err)
 	var ours, codes []string
 	for _, f := range res.Findings {
@@ -178,7 +190,7 @@ func runCorpus(t *testing.T, cases []parityCase, devURL func(t *testing.T, name 
 			dir := writeAtlasDir(t, numbered(c.files))
 			d, err := migdir.Read(dir, migdir.Options{Format: migdir.FormatAtlas})
 			require.NoError(t, err)
-			checkParity(t, d, devURL(t, c.name), c.latest, c.want)
+			checkParity(t, d, devURL(t, c.name), Options{Latest: c.latest}, c.want)
 		})
 	}
 }
