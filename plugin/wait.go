@@ -243,32 +243,22 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 		}
 		return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing), Message: "does not exist yet"}
 	}
-	h := healthcheck.Judge(obj)
-	ch := cluster.Check{Status: string(h.Status), Message: h.Message}
-	switch h.Status {
-	case healthcheck.Healthy:
-		ch.State = cluster.Done
+	h, _ := healthcheck.Get(obj)
+	ch := cluster.Verdict(h)
+	if ch.State == cluster.Done {
 		v, _, _ := unstructured.NestedString(obj.Object, "status", "lastAppliedVersion")
 		if v != "" {
 			ch.Note = "version " + v
 		}
-		if o.cond == forApplied {
-			if !atlas.VersionApplied(o.version, v) {
-				ch.State = cluster.Pending
-				ch.Status = string(healthcheck.Progressing)
-				have := v
-				if have == "" {
-					have = "none"
-				}
-				ch.Message = fmt.Sprintf("applied version %s, waiting for %s", have, o.version)
+		if o.cond == forApplied && !atlas.VersionApplied(o.version, v) {
+			ch.State = cluster.Pending
+			ch.Status = string(healthcheck.Progressing)
+			have := v
+			if have == "" {
+				have = "none"
 			}
+			ch.Message = fmt.Sprintf("applied version %s, waiting for %s", have, o.version)
 		}
-	case healthcheck.Degraded:
-		ch.State, ch.Cause = cluster.Failed, cluster.CauseDegraded
-	case healthcheck.Suspended:
-		ch.State, ch.Notice = cluster.Pending, true
-	default:
-		ch.State = cluster.Pending
 	}
 	return ch
 }

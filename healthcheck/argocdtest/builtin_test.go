@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
-	"github.com/kubectl-atlas/kubectl-atlas/internal/apply"
 )
 
 // gen draws the fields of a generated object; every draw has a few values that sit on either
@@ -202,7 +201,7 @@ func (g gen) builtinObject() map[string]any {
 
 // TestBuiltinHealthConformance: over a generated corpus of built-in objects in every state
 // gitops-engine's pkg/health and Argo CD's shipped scripts (CronJob, CRD) distinguish,
-// apply.Health gives Argo CD's status and message (and has a check exactly where it has one).
+// healthcheck.Get gives Argo CD's status and message (and has a check exactly where it has one).
 func TestBuiltinHealthConformance(t *testing.T) {
 	g := gen{rand.New(rand.NewPCG(12, 351))}
 	const size = 150000
@@ -215,7 +214,7 @@ func TestBuiltinHealthConformance(t *testing.T) {
 		for try := 0; err != nil && strings.Contains(err.Error(), "context deadline exceeded") && try < 5; try++ {
 			want, err = health.GetResourceHealth(obj, shipped)
 		}
-		got, hasCheck := apply.Health(obj)
+		got, hasCheck := healthcheck.Get(obj)
 		label := obj.GetAPIVersion() + " " + obj.GetKind()
 		if want == nil {
 			require.False(t, hasCheck, "%d: %s has no check in Argo CD, got %v", i, label, got)

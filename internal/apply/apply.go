@@ -283,12 +283,12 @@ func (r *runner) applyGroup(ctx context.Context, g *Group) ([]*Task, error) {
 		if r.opts.DryRun != DryRunNone {
 			continue
 		}
-		h, hasCheck := Health(res.obj)
-		switch {
+		h, hasCheck := healthcheck.Get(res.obj)
+		switch c := cluster.Verdict(h); {
 		case !hasCheck:
-		case h.Status == healthcheck.Healthy:
+		case c.State == cluster.Done:
 			fmt.Fprintf(r.opts.Out, "  %s healthy\n", t.ID())
-		case h.Status == healthcheck.Degraded && firstErr == nil:
+		case c.State == cluster.Failed && firstErr == nil:
 			firstErr = &DegradedError{ID: t.ID(), Source: t.Source, Message: h.Message}
 		default:
 			pending = append(pending, t)
@@ -375,14 +375,11 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 				}
 				return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing)}
 			}
-			h, hasCheck := Health(obj)
-			switch {
-			case !hasCheck || h.Status == healthcheck.Healthy:
-				return cluster.Check{State: cluster.Done, Status: string(healthcheck.Healthy), Message: h.Message}
-			case h.Status == healthcheck.Degraded:
-				return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDegraded, Status: string(h.Status), Message: h.Message}
+			h, hasCheck := healthcheck.Get(obj)
+			if !hasCheck {
+				return cluster.Check{State: cluster.Done, Status: string(healthcheck.Healthy)}
 			}
-			return cluster.Check{State: cluster.Pending, Notice: h.Status == healthcheck.Suspended, Status: string(h.Status), Message: h.Message}
+			return cluster.Verdict(h)
 		},
 		OnConnection: r.opts.Progress.Connection,
 		OnChange: func(ref cluster.Ref, c cluster.Check) {

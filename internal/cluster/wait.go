@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 )
 
 // State is where one object stands in a wait.
@@ -40,6 +42,23 @@ type Check struct {
 	Message string
 	// Note is a short fact for the success line, e.g. the applied version.
 	Note string
+}
+
+// Verdict turns a health verdict into a wait outcome, the same for every verb that waits
+// (wait, apply): Healthy is done, Degraded fails at once, Suspended (a plan waiting for approval)
+// keeps waiting and is noticed, anything else keeps waiting. The health word and message are
+// carried for people.
+func Verdict(h healthcheck.Result) Check {
+	c := Check{Status: string(h.Status), Message: h.Message}
+	switch h.Status {
+	case healthcheck.Healthy:
+		c.State = Done
+	case healthcheck.Degraded:
+		c.State, c.Cause = Failed, CauseDegraded
+	case healthcheck.Suspended:
+		c.Notice = true
+	}
+	return c
 }
 
 // Ref names one object of a wait. Kind must be set (as the API spells it): it is part of the

@@ -108,7 +108,7 @@ func Sort(recs []Record) {
 // Summarize reads an Atlas object into a Record, judging health with the project's script.
 // Every string from the cluster is redacted.
 func Summarize(obj *unstructured.Unstructured) Record {
-	h := healthcheck.Judge(obj)
+	h, _ := healthcheck.Get(obj)
 	r := Record{
 		APIVersion: obj.GetAPIVersion(),
 		Kind:       obj.GetKind(),

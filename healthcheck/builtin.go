@@ -1,4 +1,4 @@
-package apply
+package healthcheck
 
 import (
 	"encoding/json"
@@ -13,8 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	hc "github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 )
 
 // The rules below follow the built-in checks of gitops-engine's pkg/health (Argo CD v3.5.1) and
@@ -23,7 +21,7 @@ import (
 // dependency (it needs k8s 0.36); healthcheck/argocdtest proves the two agree over a corpus.
 
 // builtinCheck is one kind's rule.
-type builtinCheck func(obj *unstructured.Unstructured) hc.Result
+type builtinCheck func(obj *unstructured.Unstructured) Result
 
 // builtinFor picks the rule for an apiVersion and kind, as gitops-engine's GetHealthCheckFunc;
 // nil: Argo CD has no health check for the kind.
@@ -61,12 +59,12 @@ func builtinFor(gvk schema.GroupVersionKind) builtinCheck {
 	return nil
 }
 
-func unknown(msg string) hc.Result { return hc.Result{Status: hc.Unknown, Message: msg} }
+func unknown(msg string) Result { return Result{Status: Unknown, Message: msg} }
 
 // typed converts the object to its k8s.io/api type and runs the rule; only the one version
 // Argo CD reads is judged, others are Unknown.
-func typed[T any](gvk schema.GroupVersionKind, gv schema.GroupVersion, kind string, rule func(*T) hc.Result) builtinCheck {
-	return func(obj *unstructured.Unstructured) hc.Result {
+func typed[T any](gvk schema.GroupVersionKind, gv schema.GroupVersion, kind string, rule func(*T) Result) builtinCheck {
+	return func(obj *unstructured.Unstructured) Result {
 		if gvk != gv.WithKind(kind) {
 			return unknown(fmt.Sprintf("unsupported %s GVK: %s", kind, gvk))
 		}
@@ -78,13 +76,13 @@ func typed[T any](gvk schema.GroupVersionKind, gv schema.GroupVersion, kind stri
 	}
 }
 
-func progressing(format string, args ...any) hc.Result {
-	return hc.Result{Status: hc.Progressing, Message: fmt.Sprintf(format, args...)}
+func progressing(format string, args ...any) Result {
+	return Result{Status: Progressing, Message: fmt.Sprintf(format, args...)}
 }
 
-func deploymentHealth(d *appsv1.Deployment) hc.Result {
+func deploymentHealth(d *appsv1.Deployment) Result {
 	if d.Spec.Paused {
-		return hc.Result{Status: hc.Suspended, Message: "Deployment is paused"}
+		return Result{Status: Suspended, Message: "Deployment is paused"}
 	}
 	st := d.Status
 	if d.Generation > st.ObservedGeneration {
@@ -93,7 +91,7 @@ func deploymentHealth(d *appsv1.Deployment) hc.Result {
 	for _, c := range st.Conditions {
 		if c.Type == appsv1.DeploymentProgressing {
 			if c.Reason == "ProgressDeadlineExceeded" {
-				return hc.Result{Status: hc.Degraded, Message: fmt.Sprintf("Deployment %q exceeded its progress deadline", d.Name)}
+				return Result{Status: Degraded, Message: fmt.Sprintf("Deployment %q exceeded its progress deadline", d.Name)}
 			}
 			break // only the first Progressing condition counts
 		}
@@ -106,10 +104,10 @@ func deploymentHealth(d *appsv1.Deployment) hc.Result {
 	case st.AvailableReplicas < st.UpdatedReplicas:
 		return progressing("Waiting for rollout to finish: %d of %d updated replicas are available...", st.AvailableReplicas, st.UpdatedReplicas)
 	}
-	return hc.Result{Status: hc.Healthy}
+	return Result{Status: Healthy}
 }
 
-func statefulSetHealth(s *appsv1.StatefulSet) hc.Result {
+func statefulSetHealth(s *appsv1.StatefulSet) Result {
 	st := s.Status
 	if st.ObservedGeneration == 0 || s.Generation > st.ObservedGeneration {
 		return progressing("Waiting for statefulset spec update to be observed...")
@@ -123,33 +121,33 @@ func statefulSetHealth(s *appsv1.StatefulSet) hc.Result {
 		if p := strategy.RollingUpdate.Partition; want != nil && p != nil && st.UpdatedReplicas < *want-*p {
 			return progressing("Waiting for partitioned roll out to finish: %d out of %d new pods have been updated...", st.UpdatedReplicas, *want-*p)
 		}
-		return hc.Result{Status: hc.Healthy, Message: fmt.Sprintf("partitioned roll out complete: %d new pods have been updated...", st.UpdatedReplicas)}
+		return Result{Status: Healthy, Message: fmt.Sprintf("partitioned roll out complete: %d new pods have been updated...", st.UpdatedReplicas)}
 	}
 	if strategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
-		return hc.Result{Status: hc.Healthy, Message: fmt.Sprintf("statefulset has %d ready pods", st.ReadyReplicas)}
+		return Result{Status: Healthy, Message: fmt.Sprintf("statefulset has %d ready pods", st.ReadyReplicas)}
 	}
 	if st.UpdateRevision != st.CurrentRevision {
 		return progressing("waiting for statefulset rolling update to complete %d pods at revision %s...", st.UpdatedReplicas, st.UpdateRevision)
 	}
-	return hc.Result{Status: hc.Healthy, Message: fmt.Sprintf("statefulset rolling update complete %d pods at revision %s...", st.CurrentReplicas, st.CurrentRevision)}
+	return Result{Status: Healthy, Message: fmt.Sprintf("statefulset rolling update complete %d pods at revision %s...", st.CurrentReplicas, st.CurrentRevision)}
 }
 
-func daemonSetHealth(d *appsv1.DaemonSet) hc.Result {
+func daemonSetHealth(d *appsv1.DaemonSet) Result {
 	st := d.Status
 	switch {
 	case d.Generation > st.ObservedGeneration:
 		return progressing("Waiting for rollout to finish: observed daemon set generation less than desired generation")
 	case d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
-		return hc.Result{Status: hc.Healthy, Message: fmt.Sprintf("daemon set %d out of %d new pods have been updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)}
+		return Result{Status: Healthy, Message: fmt.Sprintf("daemon set %d out of %d new pods have been updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)}
 	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
 		return progressing("Waiting for daemon set %q rollout to finish: %d out of %d new pods have been updated...", d.Name, st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
 	case st.NumberAvailable < st.DesiredNumberScheduled:
 		return progressing("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...", d.Name, st.NumberAvailable, st.DesiredNumberScheduled)
 	}
-	return hc.Result{Status: hc.Healthy}
+	return Result{Status: Healthy}
 }
 
-func replicaSetHealth(r *appsv1.ReplicaSet) hc.Result {
+func replicaSetHealth(r *appsv1.ReplicaSet) Result {
 	st := r.Status
 	if r.Generation > st.ObservedGeneration {
 		return progressing("Waiting for rollout to finish: observed replica set generation less than desired generation")
@@ -157,7 +155,7 @@ func replicaSetHealth(r *appsv1.ReplicaSet) hc.Result {
 	for _, c := range st.Conditions {
 		if c.Type == appsv1.ReplicaSetReplicaFailure {
 			if c.Status == corev1.ConditionTrue {
-				return hc.Result{Status: hc.Degraded, Message: c.Message}
+				return Result{Status: Degraded, Message: c.Message}
 			}
 			break
 		}
@@ -165,12 +163,12 @@ func replicaSetHealth(r *appsv1.ReplicaSet) hc.Result {
 	if r.Spec.Replicas != nil && st.AvailableReplicas < *r.Spec.Replicas {
 		return progressing("Waiting for rollout to finish: %d out of %d new replicas are available...", st.AvailableReplicas, *r.Spec.Replicas)
 	}
-	return hc.Result{Status: hc.Healthy}
+	return Result{Status: Healthy}
 }
 
 // jobHealth: a Job is settled once it has a Failed, Complete or SuspendTrue condition (any
 // status); the last condition of each type supplies the message.
-func jobHealth(j *batchv1.Job) hc.Result {
+func jobHealth(j *batchv1.Job) Result {
 	var failed, done, suspended bool
 	var failMsg, msg string
 	for _, c := range j.Status.Conditions {
@@ -186,16 +184,16 @@ func jobHealth(j *batchv1.Job) hc.Result {
 	}
 	switch {
 	case !done:
-		return hc.Result{Status: hc.Progressing, Message: msg}
+		return Result{Status: Progressing, Message: msg}
 	case failed:
-		return hc.Result{Status: hc.Degraded, Message: failMsg}
+		return Result{Status: Degraded, Message: failMsg}
 	case suspended:
-		return hc.Result{Status: hc.Suspended, Message: failMsg} // Argo CD's message, empty unless Failed
+		return Result{Status: Suspended, Message: failMsg} // Argo CD's message, empty unless Failed
 	}
-	return hc.Result{Status: hc.Healthy, Message: msg}
+	return Result{Status: Healthy, Message: msg}
 }
 
-func podHealth(p *corev1.Pod) hc.Result {
+func podHealth(p *corev1.Pod) Result {
 	msg := p.Status.Message
 	always := p.Spec.RestartPolicy == corev1.RestartPolicyAlways
 	if always {
@@ -208,40 +206,40 @@ func podHealth(p *corev1.Pod) hc.Result {
 			}
 		}
 		if errs != nil {
-			return hc.Result{Status: hc.Degraded, Message: strings.Join(errs, ", ")}
+			return Result{Status: Degraded, Message: strings.Join(errs, ", ")}
 		}
 	}
 	switch p.Status.Phase {
 	case corev1.PodPending:
-		return hc.Result{Status: hc.Progressing, Message: msg}
+		return Result{Status: Progressing, Message: msg}
 	case corev1.PodSucceeded:
-		return hc.Result{Status: hc.Healthy, Message: msg}
+		return Result{Status: Healthy, Message: msg}
 	case corev1.PodFailed:
 		if msg != "" {
-			return hc.Result{Status: hc.Degraded, Message: msg}
+			return Result{Status: Degraded, Message: msg}
 		}
 		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 			if m := terminatedMessage(cs); m != "" {
-				return hc.Result{Status: hc.Degraded, Message: m}
+				return Result{Status: Degraded, Message: m}
 			}
 		}
-		return hc.Result{Status: hc.Degraded}
+		return Result{Status: Degraded}
 	case corev1.PodRunning:
 		switch {
 		case always && podReady(p):
-			return hc.Result{Status: hc.Healthy, Message: msg}
+			return Result{Status: Healthy, Message: msg}
 		case always:
 			for _, cs := range p.Status.ContainerStatuses {
 				if cs.LastTerminationState.Terminated != nil {
-					return hc.Result{Status: hc.Degraded, Message: msg}
+					return Result{Status: Degraded, Message: msg}
 				}
 			}
-			return hc.Result{Status: hc.Progressing, Message: msg}
+			return Result{Status: Progressing, Message: msg}
 		case p.Spec.RestartPolicy == corev1.RestartPolicyOnFailure || p.Spec.RestartPolicy == corev1.RestartPolicyNever:
-			return hc.Result{Status: hc.Progressing, Message: msg}
+			return Result{Status: Progressing, Message: msg}
 		}
 	}
-	return hc.Result{Status: hc.Unknown, Message: msg}
+	return Result{Status: Unknown, Message: msg}
 }
 
 func terminatedMessage(cs corev1.ContainerStatus) string {
@@ -269,36 +267,36 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-func pvcHealth(p *corev1.PersistentVolumeClaim) hc.Result {
+func pvcHealth(p *corev1.PersistentVolumeClaim) Result {
 	switch p.Status.Phase {
 	case corev1.ClaimLost:
-		return hc.Result{Status: hc.Degraded}
+		return Result{Status: Degraded}
 	case corev1.ClaimPending:
-		return hc.Result{Status: hc.Progressing}
+		return Result{Status: Progressing}
 	case corev1.ClaimBound:
-		return hc.Result{Status: hc.Healthy}
+		return Result{Status: Healthy}
 	}
-	return hc.Result{Status: hc.Unknown}
+	return Result{Status: Unknown}
 }
 
 // serviceHealth: only a LoadBalancer waits, until it has an ingress address.
-func serviceHealth(s *corev1.Service) hc.Result {
+func serviceHealth(s *corev1.Service) Result {
 	if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
-		return hc.Result{Status: hc.Progressing}
+		return Result{Status: Progressing}
 	}
-	return hc.Result{Status: hc.Healthy}
+	return Result{Status: Healthy}
 }
 
 // ingressHealth: any apiVersion; healthy once the load balancer reports an address.
-func ingressHealth(obj *unstructured.Unstructured) hc.Result {
+func ingressHealth(obj *unstructured.Unstructured) Result {
 	if lb, _, _ := unstructured.NestedSlice(obj.Object, "status", "loadBalancer", "ingress"); len(lb) > 0 {
-		return hc.Result{Status: hc.Healthy}
+		return Result{Status: Healthy}
 	}
-	return hc.Result{Status: hc.Progressing}
+	return Result{Status: Progressing}
 }
 
 // apiServiceHealth reads the Available condition (v1 and v1beta1 have the same shape).
-func apiServiceHealth(obj *unstructured.Unstructured) hc.Result {
+func apiServiceHealth(obj *unstructured.Unstructured) Result {
 	gvk := obj.GroupVersionKind()
 	if gvk.Version != "v1" && gvk.Version != "v1beta1" {
 		return unknown(fmt.Sprintf("unsupported APIService GVK: %s", gvk))
@@ -318,11 +316,11 @@ func apiServiceHealth(obj *unstructured.Unstructured) hc.Result {
 	}
 	for _, c := range svc.Status.Conditions {
 		if c.Type == "Available" {
-			st := hc.Progressing
+			st := Progressing
 			if c.Status == "True" {
-				st = hc.Healthy
+				st = Healthy
 			}
-			return hc.Result{Status: st, Message: c.Reason + ": " + c.Message}
+			return Result{Status: st, Message: c.Reason + ": " + c.Message}
 		}
 	}
 	return progressing("Waiting to be processed")
@@ -331,9 +329,9 @@ func apiServiceHealth(obj *unstructured.Unstructured) hc.Result {
 // hpaCondition is an HPA condition as v2 status or the v1 conditions annotation holds it.
 type hpaCondition struct{ Type, Reason, Message, Status string }
 
-var hpaWaiting = hc.Result{Status: hc.Progressing, Message: "Waiting to Autoscale"}
+var hpaWaiting = Result{Status: Progressing, Message: "Waiting to Autoscale"}
 
-func hpaHealth(obj *unstructured.Unstructured) hc.Result {
+func hpaHealth(obj *unstructured.Unstructured) Result {
 	gvk := obj.GroupVersionKind()
 	var conds []hpaCondition
 	switch gvk {
@@ -358,12 +356,12 @@ func hpaHealth(obj *unstructured.Unstructured) hc.Result {
 	}
 	for _, c := range conds {
 		if hpaFailure[c.Type+"/"+c.Reason] {
-			return hc.Result{Status: hc.Degraded, Message: c.Message}
+			return Result{Status: Degraded, Message: c.Message}
 		}
 	}
 	for _, c := range conds {
 		if (c.Type == "AbleToScale" || c.Type == "ScalingLimited") && c.Status == "True" {
-			return hc.Result{Status: hc.Healthy, Message: c.Message}
+			return Result{Status: Healthy, Message: c.Message}
 		}
 	}
 	return hpaWaiting
@@ -386,27 +384,27 @@ func field(obj map[string]any, path ...string) (any, bool) {
 // cronJobHealth: Argo CD never reports a CronJob Suspended or Progressing once it has a
 // status; only a last run that did not succeed (no active job, last success before the last
 // schedule) is Degraded.
-func cronJobHealth(obj *unstructured.Unstructured) hc.Result {
+func cronJobHealth(obj *unstructured.Unstructured) Result {
 	if _, ok := field(obj.Object, "spec"); !ok {
 		return unknown("CronJob has no spec")
 	}
 	if v, _ := field(obj.Object, "spec", "suspend"); v == true {
-		return hc.Result{Status: hc.Healthy, Message: "CronJob is Suspended"}
+		return Result{Status: Healthy, Message: "CronJob is Suspended"}
 	}
 	if _, ok := field(obj.Object, "status"); !ok {
 		return progressing("Waiting for CronJob")
 	}
 	scheduled, ok := field(obj.Object, "status", "lastScheduleTime")
 	if !ok {
-		return hc.Result{Status: hc.Healthy, Message: "CronJob has not been scheduled yet"}
+		return Result{Status: Healthy, Message: "CronJob has not been scheduled yet"}
 	}
 	succeeded, ok := field(obj.Object, "status", "lastSuccessfulTime")
 	if !ok {
-		return hc.Result{Status: hc.Healthy, Message: "The CronJob never completed successfully. It may not be healthy"}
+		return Result{Status: Healthy, Message: "The CronJob never completed successfully. It may not be healthy"}
 	}
 	if active, ok := field(obj.Object, "status", "active"); ok {
 		if n, isList := active.([]any); isList && len(n) > 0 {
-			return hc.Result{Status: hc.Healthy, Message: "The job is running. Its last execution may not have been successful"}
+			return Result{Status: Healthy, Message: "The job is running. Its last execution may not have been successful"}
 		}
 	}
 	a, aok := succeeded.(string)
@@ -415,14 +413,14 @@ func cronJobHealth(obj *unstructured.Unstructured) hc.Result {
 		return unknown("CronJob status times are not strings")
 	}
 	if a < b { // RFC 3339 times in UTC compare as strings
-		return hc.Result{Status: hc.Degraded, Message: "CronJob has not completed its last execution successfully"}
+		return Result{Status: Degraded, Message: "CronJob has not completed its last execution successfully"}
 	}
-	return hc.Result{Status: hc.Healthy, Message: "CronJob has completed its last execution successfully"}
+	return Result{Status: Healthy, Message: "CronJob has completed its last execution successfully"}
 }
 
 // crdHealth: Established=True is Healthy; being installed or terminating is Progressing; names
 // not accepted, a non-structural schema or no Established condition is Degraded.
-func crdHealth(obj *unstructured.Unstructured) hc.Result {
+func crdHealth(obj *unstructured.Unstructured) Result {
 	if obj.GetDeletionTimestamp() != nil {
 		return progressing("CRD is terminating")
 	}
@@ -449,12 +447,12 @@ func crdHealth(obj *unstructured.Unstructured) hc.Result {
 			if !hasMsg {
 				return unknown("CRD condition NamesAccepted has no message")
 			}
-			return hc.Result{Status: hc.Degraded, Message: "CRD names have not been accepted: " + msg}
+			return Result{Status: Degraded, Message: "CRD names have not been accepted: " + msg}
 		case typ == "NonStructuralSchema" && st == "True":
 			if !hasMsg {
 				return unknown("CRD condition NonStructuralSchema has no message")
 			}
-			return hc.Result{Status: hc.Degraded, Message: "Schema violations found: " + msg}
+			return Result{Status: Degraded, Message: "Schema violations found: " + msg}
 		case typ == "Established" && st == "True":
 			established = true
 		case typ == "Established" && m["reason"] == "Installing":
@@ -462,7 +460,7 @@ func crdHealth(obj *unstructured.Unstructured) hc.Result {
 		}
 	}
 	if !established {
-		return hc.Result{Status: hc.Degraded, Message: "CRD is not established"}
+		return Result{Status: Degraded, Message: "CRD is not established"}
 	}
-	return hc.Result{Status: hc.Healthy, Message: "CRD is healthy"}
+	return Result{Status: Healthy, Message: "CRD is healthy"}
 }
