@@ -218,3 +218,19 @@ func Judge(obj *unstructured.Unstructured) Result {
 	}
 	return res // Evaluate has redacted the message
 }
+
+// MaxMessage is the longest message a Kubernetes condition holds (metav1.Condition). With the
+// string library (useOpenLibs) the scripts cut longer text before they redact it, so a message
+// in another field, or from a future operator, cannot run them past Argo CD's time limit.
+const MaxMessage = 32768
+
+// CutMessage is the scripts' cut, in Go: text over MaxMessage bytes ends at its last white space
+// within the limit (a credential cut in half would no longer look like one), followed by a note
+// of how much was left out.
+func CutMessage(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	kept := s[:max(strings.LastIndexAny(s[:MaxMessage], " \t\r\n"), 0)]
+	return fmt.Sprintf("%s [%d more bytes not shown]", kept, len(s)-len(kept))
+}

@@ -2,6 +2,7 @@ package healthcheck
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -81,11 +82,63 @@ func FuzzLuaRedactionAgreesWithGo(f *testing.F) {
 	})
 }
 
-// A long message with thousands of secrets (gopher-lua's table.concat overflows its value stack
-// past a few thousand pieces, which would make the script fail and Argo CD show Unknown).
+// Long messages with thousands of secrets (gopher-lua's table.concat overflows its value stack
+// past a few thousand pieces, which would make the script fail and Argo CD show Unknown): up to
+// the limit a condition holds, all of it redacted; past it, cut first.
 func TestLuaRedactionOfLongMessage(t *testing.T) {
-	m := strings.Repeat("Error: connecting to postgres://app:pw@db:5432/app: password=x token: y a=b c:d\n", 2500)
-	res, _, err := openLibsEvaluator(t).Evaluate(failedWith(m))
-	require.NoError(t, err)
-	assert.Equal(t, redact.Patterns(m), res.Message)
+	line := "Error: connecting to postgres://app:pw@db:5432/app: password=x token: y a=b c:d\n"
+	e := openLibsEvaluator(t)
+	for _, m := range []string{
+		strings.Repeat(line, MaxMessage/len(line)),
+		strings.Repeat(line, 2500),
+		strings.Repeat("x", MaxMessage+1), // no white space: nothing of it is kept
+	} {
+		res, _, err := e.Evaluate(failedWith(m))
+		require.NoError(t, err)
+		assert.Equal(t, redact.Patterns(CutMessage(m)), res.Message)
+		assert.LessOrEqual(t, len(CutMessage(m)), MaxMessage+64)
+	}
+}
+
+func TestCutMessage(t *testing.T) {
+	assert.Equal(t, "short", CutMessage("short"))
+	exact := strings.Repeat("a ", MaxMessage/2)
+	assert.Equal(t, exact, CutMessage(exact))
+	assert.Equal(t, strings.Repeat("a ", MaxMessage/2-1)+"a [2 more bytes not shown]", CutMessage(exact+"b"))
+	assert.Equal(t, " [32769 more bytes not shown]", CutMessage(strings.Repeat("x", MaxMessage+1)))
+}
+
+// credentialMessage is n bytes of the shared credential shapes, one per line, over and over.
+func credentialMessage(tb testing.TB, n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		for _, tc := range RedactCases(tb) {
+			b.WriteString(tc.In)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()[:n]
+}
+
+// BenchmarkRedaction is one evaluation in our VM, with the redaction running (useOpenLibs), of
+// each kind's script on a Degraded object whose message is 4, 16 and 32 KiB of credential
+// shapes. healthcheck/argocdtest has the same in Argo CD's VM; hack/bench/healthcheck.sh runs both.
+func BenchmarkRedaction(b *testing.B) {
+	for _, kind := range Kinds {
+		s, err := Script(kind)
+		require.NoError(b, err)
+		e, err := NewEvaluator(map[string]Override{OverrideKey(schema.GroupKind{Group: atlas.Group, Kind: kind}): {HealthLua: s, UseOpenLibs: true}})
+		require.NoError(b, err)
+		for _, kib := range []int{4, 16, 32} {
+			obj := failedWith(credentialMessage(b, kib<<10))
+			obj.SetKind(kind)
+			b.Run(fmt.Sprintf("%s/%dKiB", kind, kib), func(b *testing.B) {
+				for b.Loop() {
+					if _, _, err := e.Evaluate(obj); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -40,11 +40,11 @@ end
 if reason == "ApprovalPending" then
   local url = approval_url(status)
   if url ~= "" then
-    return verdict("Suspended", "waiting for approval, review at " .. redact(url))
+    return verdict("Suspended", "waiting for approval, review at " .. redact(limit(url)))
   end
   local message = text(ready.message)
   if message ~= "" then
-    return verdict("Suspended", "waiting for approval: " .. redact(message))
+    return verdict("Suspended", "waiting for approval: " .. redact(limit(message)))
   end
   return verdict("Suspended", "waiting for approval")
 end
