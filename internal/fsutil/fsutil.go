@@ -54,7 +54,7 @@ func WriteFolder(dir string, files []File, force bool) (err error) {
 		return errors.New("nothing to write")
 	}
 	for _, f := range files {
-		if f.Path == "" || filepath.IsAbs(f.Path) || strings.HasPrefix(filepath.Clean(filepath.FromSlash(f.Path)), "..") {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) { // "", absolute, or escaping through ..
 			return fmt.Errorf("refusing to write %q outside %s", f.Path, dir)
 		}
 	}
