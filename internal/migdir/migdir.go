@@ -350,7 +350,7 @@ func (d *Dir) appendSum(files []migrate.File) error {
 
 // validateSum compares atlas.sum with the files, with the atlas CLI's rules and wording.
 func validateSum(files []migrate.File, sum []byte) error {
-	err := migrate.Validate(&memDir{files: files, sum: sum})
+	err := migrate.Validate(memDir(files, sum))
 	if err == nil {
 		return nil
 	}
@@ -397,30 +397,21 @@ func onlyLineEndings(files []migrate.File, sum []byte) bool {
 		changed = changed || !bytes.Equal(n, f.Bytes())
 		out[i] = migrate.NewLocalFile(f.Name(), n)
 	}
-	return changed && migrate.Validate(&memDir{files: out, sum: norm(sum)}) == nil
+	return changed && migrate.Validate(memDir(out, norm(sum))) == nil
 }
 
-// memDir is the migrate.Dir view of files already read, for migrate.Validate.
-type memDir struct {
-	files []migrate.File
-	sum   []byte
-}
-
-func (m *memDir) Open(name string) (fs.File, error) {
-	if name == SumFile && m.sum != nil {
-		return &memFile{Reader: bytes.NewReader(m.sum)}, nil
+// memDir is atlas's in-memory migrate.Dir holding files already read (and atlas.sum, if any),
+// for migrate.Validate; like atlas's local directory it lists the *.sql files by name.
+func memDir(files []migrate.File, sum []byte) *migrate.MemDir {
+	d := &migrate.MemDir{}
+	for _, f := range files {
+		_ = d.WriteFile(f.Name(), f.Bytes()) // a MemDir write cannot fail
 	}
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	if sum != nil {
+		_ = d.WriteFile(SumFile, sum)
+	}
+	return d
 }
-func (m *memDir) WriteFile(string, []byte) error      { return errors.New("read-only") }
-func (m *memDir) Files() ([]migrate.File, error)      { return m.files, nil }
-func (m *memDir) Checksum() (migrate.HashFile, error) { return migrate.NewHashFile(m.files) }
-
-// memFile is atlas.sum opened for reading; Validate only reads it.
-type memFile struct{ *bytes.Reader }
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return nil, errors.New("stat not supported") }
-func (f *memFile) Close() error               { return nil }
 
 // Versions lists the migration versions in the order atlas applies them.
 func (d *Dir) Versions() []string {
