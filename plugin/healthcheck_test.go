@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,9 +143,7 @@ func TestHealthcheckTestArgoCDCM(t *testing.T) {
 					}
 				}
 				cmPath := writeFile(t, dir, "argocd-cm.yaml", cm)
-				start := time.Now()
 				out, errOut, code := runHealthcheck(t, "test", "--argocd-cm", cmPath, "-f", obj)
-				assert.Less(t, time.Since(start), 3*time.Second, "Argo CD's limit is 1 s")
 				assert.Equal(t, tt.code, code, "legacy=%v\n%s%s", legacy, out, errOut)
 				for _, w := range tt.want {
 					assert.Contains(t, out, w, "legacy=%v", legacy)

@@ -60,7 +60,7 @@ func TestWaitSurvivesRealCompaction(t *testing.T) {
 	var gone atomic.Int32
 	c.wrapWatch = func(w watch.Interface) watch.Interface { return watch410(w, &gone) }
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard: compaction runs every second
 	defer cancel()
 	ri := c.Dynamic.Resource(configMapGVR).Namespace("default")
 	_, err = ri.Create(ctx, configMap("default", "target", map[string]any{"v": "1"}), metav1.CreateOptions{})

@@ -81,7 +81,7 @@ func TestApplyInterruptInsideRequestExits130(t *testing.T) {
 	ch := async(ctx, "--kubeconfig", kubeconfig, "apply", "-f", configMapFile(t, ns), "--timeout", "1m")
 	stillRunning(t, ch, time.Second)
 	cancel()
-	r := await(t, ch, 10*time.Second)
+	r := await(t, ch)
 	assert.Equal(t, exitcode.Interrupted, r.code, "%v", r.err)
 }
 
@@ -110,21 +110,21 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: after, namespace: `+ns+`, annotations: {argocd.argoproj.io/sync-wave: "1"}}
 `), 0o644))
-	ch := async(context.Background(), "apply", "-f", f, "--timeout", "60s")
+	ch := async(context.Background(), "apply", "-f", f, "--timeout", "10m")
 	deployments := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	var u *unstructured.Unstructured
 	require.Eventually(t, func() bool {
 		var err error
 		u, err = dyn.Resource(deployments).Namespace(ns).Get(context.Background(), "web", metav1.GetOptions{})
 		return err == nil
-	}, 20*time.Second, 50*time.Millisecond)
+	}, hang, 50*time.Millisecond)
 	u.Object["status"] = map[string]any{
 		"observedGeneration": u.GetGeneration(),
 		"conditions":         []any{map[string]any{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}},
 	}
 	_, err := dyn.Resource(deployments).Namespace(ns).UpdateStatus(context.Background(), u, metav1.UpdateOptions{})
 	require.NoError(t, err)
-	r := await(t, ch, 30*time.Second)
+	r := await(t, ch)
 	assert.Equal(t, exitcode.Degraded, r.code, "%v", r.err)
 	assert.Contains(t, r.err.Error(), "exceeded its progress deadline")
 }

@@ -9,9 +9,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -76,10 +78,21 @@ type result struct {
 	took   time.Duration
 }
 
+// hang is how long a test waits for something that takes well under a second on an idle
+// machine: a guard against a hang, never a measurement, so far above what a busy machine needs.
+const hang = 3 * time.Minute
+
 // run executes `kubectl atlas ARGS...` with the admin kubeconfig (unless --kubeconfig is given).
 func run(ctx context.Context, args ...string) result {
 	var out, errOut bytes.Buffer
-	cmd := plugin.NewCmdAtlas(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return runTo(ctx, &out, &errOut, args...)
+}
+
+func runTo(ctx context.Context, out, errOut interface {
+	io.Writer
+	String() string
+}, args ...string) result {
+	cmd := plugin.NewCmdAtlas(genericiooptions.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
 	hasKC := false
 	for _, a := range args {
 		if strings.HasPrefix(a, "--kubeconfig") {
@@ -105,24 +118,83 @@ func async(ctx context.Context, args ...string) <-chan result {
 	return ch
 }
 
-func await(t *testing.T, ch <-chan result, within time.Duration) result {
+// await is the end of a background run (the test fails if it hangs).
+func await(t *testing.T, ch <-chan result) result {
 	t.Helper()
 	select {
 	case r := <-ch:
 		return r
-	case <-time.After(within):
-		t.Fatalf("the command did not end within %s", within)
+	case <-time.After(hang):
+		t.Fatalf("the command did not end within %s", hang)
 		return result{}
 	}
 }
 
-// stillRunning asserts the command has not ended for d.
+// stillRunning asserts the command has not ended for d: a check that passes more surely the
+// slower the machine, so d may be short.
 func stillRunning(t *testing.T, ch <-chan result, d time.Duration) {
 	t.Helper()
 	select {
 	case r := <-ch:
 		t.Fatalf("the command ended early with %d: %v\nstdout: %s\nstderr: %s", r.code, r.err, r.stdout, r.stderr)
 	case <-time.After(d):
+	}
+}
+
+// syncBuffer is a bytes.Buffer a running command writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// following is a background run whose output the test reads as it comes (status --watch).
+type following struct {
+	ch          <-chan result
+	out, errOut *syncBuffer
+}
+
+func follow(ctx context.Context, args ...string) *following {
+	ch := make(chan result, 1)
+	f := &following{ch: ch, out: &syncBuffer{}, errOut: &syncBuffer{}}
+	go func() { ch <- runTo(ctx, f.out, f.errOut, args...) }()
+	return f
+}
+
+// printed waits until the command's stdout satisfies ok: an event, not a time.
+func (f *following) printed(t *testing.T, what string, ok func(stdout string) bool) {
+	t.Helper()
+	f.until(t, what, func() bool { return ok(f.out.String()) })
+}
+
+// said waits until the command's stderr holds text.
+func (f *following) said(t *testing.T, text string) {
+	t.Helper()
+	f.until(t, fmt.Sprintf("%q on stderr", text), func() bool { return strings.Contains(f.errOut.String(), text) })
+}
+
+func (f *following) until(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	guard := time.After(hang)
+	for !ok() {
+		select {
+		case r := <-f.ch:
+			t.Fatalf("the command ended before it printed %s: %d %v\nstdout: %s\nstderr: %s", what, r.code, r.err, r.stdout, r.stderr)
+		case <-guard:
+			t.Fatalf("the command did not print %s within %s; stdout:\n%s\nstderr:\n%s", what, hang, f.out.String(), f.errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

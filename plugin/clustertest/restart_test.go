@@ -32,15 +32,15 @@ func TestWaitSurvivesAPIServerRestart(t *testing.T) {
 	createAtlas(t, ns, mig, "app", nil)
 	setStatus(t, ns, mig, "app", reconciling)
 
-	ch := async(context.Background(), "--kubeconfig", kubeconfig, "wait", "-n", ns, "atlasmigration/app", "--timeout", "120s")
-	stillRunning(t, ch, time.Second)
+	f := follow(context.Background(), "--kubeconfig", kubeconfig, "wait", "-n", ns, "atlasmigration/app", "--timeout", "10m")
+	stillRunning(t, f.ch, time.Second)
 	require.NoError(t, env.StopAPIServer())
-	stillRunning(t, ch, 2*time.Second)
+	f.said(t, "unreachable")
 	require.NoError(t, env.StartAPIServer())
 	// The operator's write lands right after the restart: the wait must see it through a
 	// renewed watch or a relist (the new API server's watch cache starts anew).
 	setStatus(t, ns, mig, "app", applied("7"))
-	r := await(t, ch, 60*time.Second)
+	r := await(t, f.ch)
 	require.Equal(t, exitcode.OK, r.code, "%v\n%s", r.err, r.stderr)
 	assert.Equal(t, "atlasmigration/app healthy (version 7)\n", r.stdout)
 	// Losing the API server is reported even when stderr is not a terminal.

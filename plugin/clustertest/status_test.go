@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -193,13 +192,13 @@ func TestStatusWatch(t *testing.T) {
 	createAtlas(t, ns, mig, "app", nil)
 	setStatus(t, ns, mig, "app", reconciling)
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := async(ctx, "status", "-n", ns, "--watch")
-	stillRunning(t, ch, time.Second)
+	f := follow(ctx, "status", "-n", ns, "--watch")
+	f.printed(t, "the first table", func(out string) bool { return strings.Contains(out, "Progressing") })
 	setStatus(t, ns, mig, "app", applied("5"))
 	createAtlas(t, ns, sch, "late", nil)
-	time.Sleep(time.Second)
+	f.printed(t, "both changes", func(out string) bool { return len(table(out)) >= 4 })
 	cancel()
-	r := await(t, ch, 10*time.Second)
+	r := await(t, f.ch)
 	rows := table(r.stdout)
 	require.GreaterOrEqual(t, len(rows), 4, r.stdout)
 	assert.Equal(t, "NAME", rows[0][0])
@@ -221,12 +220,12 @@ func TestStatusWatchJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &listed))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := async(ctx, "status", "-n", ns, "--watch", "-o", "json")
-	stillRunning(t, ch, time.Second)
+	f := follow(ctx, "status", "-n", ns, "--watch", "-o", "json")
+	f.printed(t, "the first List", func(out string) bool { return strings.Contains(out, "Progressing") })
 	setStatus(t, ns, mig, "app", applied("5"))
-	time.Sleep(time.Second)
+	f.printed(t, "the change", func(out string) bool { return strings.Contains(out, "Healthy") })
 	cancel()
-	r = await(t, ch, 10*time.Second)
+	r = await(t, f.ch)
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	var docs []struct {
 		Kind  string

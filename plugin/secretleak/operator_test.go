@@ -6,18 +6,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
+	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
 
 func gvrOf(kind string) schema.GroupVersionResource {
@@ -112,7 +114,7 @@ func TestOperatorMessages(t *testing.T) {
 			noLeak(t, r, shapes, nil)
 		}
 	}
-	r := run(ctx, "wait", "-n", ns, "--all", "--timeout", "10s")
+	r := run(ctx, "wait", "-n", ns, "--all", "--timeout", "10m") // Degraded at once; the limit only guards a hang
 	ran(t, r, exitcode.Degraded)
 	noLeak(t, r, shapes, nil)
 	// waiting on a plan that waits for approval prints its URL even off a terminal
@@ -125,15 +127,17 @@ func TestOperatorMessages(t *testing.T) {
 
 	// apply of the unchanged objects (same generation: the failed status stays) and --wait
 	for _, f := range objFiles[:4] {
-		r := run(ctx, "apply", "-f", strings.TrimSuffix(f, ".yaml")+".manifest.yaml", "--wait", "--timeout", "20s")
+		r := run(ctx, "apply", "-f", strings.TrimSuffix(f, ".yaml")+".manifest.yaml", "--wait", "--timeout", "10m")
 		ran(t, r, exitcode.Degraded)
 		noLeak(t, r, shapes, nil)
 	}
 
-	// --watch prints the table, then changes: cut it short
-	wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// --watch prints the table, then changes: cut it short once the table is out
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r = run(wctx, "status", "-n", ns, "--watch")
+	out := &cancelOn{text: "m-0", cancel: cancel}
+	_ = plugin.Main(wctx, genericiooptions.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out}, []string{"--kubeconfig", env.Kubeconfig, "status", "-n", ns, "--watch"})
+	r = result{stdout: out.String()}
 	require.Contains(t, r.stdout, "m-0", "the watch printed the table")
 	noLeak(t, r, shapes, nil)
 }
@@ -166,4 +170,29 @@ func failingObjects(t *testing.T, ns, dir string, shapes []shape) []string {
 		}
 	}
 	return objFiles
+}
+
+// cancelOn collects output and cancels the run once it holds text: the end of a --watch is an
+// event, not a time.
+type cancelOn struct {
+	mu     sync.Mutex
+	b      strings.Builder
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.b.Write(p)
+	if strings.Contains(c.b.String(), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func (c *cancelOn) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.String()
 }
