@@ -20,8 +20,17 @@ func TestRender(t *testing.T) {
 			require.NoError(t, err)
 			for _, k := range Kinds {
 				s, _ := Script(k)
+				assert.Equal(t, Override{HealthLua: s, UseOpenLibs: true}, ov["db.atlasgo.io/"+k])
+			}
+			closed, err := Render(GenerateOptions{Format: format, NoOpenLibs: true})
+			require.NoError(t, err)
+			ov, err = ParseArgoCDConfigMap(closed)
+			require.NoError(t, err)
+			for _, k := range Kinds {
+				s, _ := Script(k)
 				assert.Equal(t, Override{HealthLua: s}, ov["db.atlasgo.io/"+k])
 			}
+			assert.NotContains(t, string(closed), "useOpenLibs:")
 			one, err := Render(GenerateOptions{Format: format, Kind: "AtlasSchema"})
 			require.NoError(t, err)
 			assert.NotContains(t, string(one), "AtlasMigration")
@@ -31,6 +40,8 @@ func TestRender(t *testing.T) {
 	assert.NotContains(t, string(kust), "labels:", "a patch carries only what it changes")
 	cm, _ := Render(GenerateOptions{})
 	assert.Contains(t, string(cm), "resource.customizations.health.db.atlasgo.io_AtlasMigration: |\n    -- Health of")
+	assert.Contains(t, string(cm), "\n  resource.customizations.useOpenLibs.db.atlasgo.io_AtlasMigration: \"true\"\n")
+	assert.Contains(t, string(cm), "\n  resource.customizations.useOpenLibs.db.atlasgo.io_AtlasSchema: \"true\"\n")
 
 	_, err := Render(GenerateOptions{Format: FormatLua})
 	assert.ErrorContains(t, err, "--kind")

@@ -37,8 +37,9 @@ Degraded, trust a stale Ready=True and hide the operator's error). The same scri
 
 // HealthcheckGenerateOptions prints the health checks in one of Render's formats.
 type HealthcheckGenerateOptions struct {
-	Format string
-	Kind   string
+	Format   string
+	Kind     string
+	OpenLibs bool
 	genericiooptions.IOStreams
 }
 
@@ -57,7 +58,13 @@ Formats:
   kustomize  a patch for argocd-cm, to list under patches: in the kustomization that installs Argo CD
   lua        the bare script of one kind (needs --kind)
 
-The scripts need no useOpenLibs. Exit codes: 0 success, 2 usage error.`,
+Every format but lua also sets useOpenLibs for the two kinds: it gives these scripts (and no
+other script) gopher-lua's string library, which Argo CD's default VM lacks, so they mask the
+credentials the operator copies into its messages (e.g. a whole database URL it cannot parse)
+before Argo CD shows them in the Application. They call nothing else of the opened libraries.
+--open-libs=false leaves it out: the verdicts are the same, but messages are shown unredacted.
+
+Exit codes: 0 success, 2 usage error.`,
 		Example: `  # Add the checks to a running Argo CD (kubectl patch merges the data keys)
   kubectl atlas healthcheck generate --format kustomize > atlas-health.yaml
   kubectl -n argocd patch configmap argocd-cm --patch-file atlas-health.yaml
@@ -78,6 +85,7 @@ The scripts need no useOpenLibs. Exit codes: 0 success, 2 usage error.`,
 	}
 	cmd.Flags().StringVar(&o.Format, "format", healthcheck.FormatArgoCDConfigMap, "Output format: "+strings.Join(healthcheck.Formats, ", "))
 	cmd.Flags().StringVar(&o.Kind, "kind", "", "Only this kind (AtlasSchema or AtlasMigration); required with --format lua")
+	cmd.Flags().BoolVar(&o.OpenLibs, "open-libs", true, "Set useOpenLibs for the two kinds, so the scripts can mask credentials in messages (false: Argo CD's default VM, messages unredacted)")
 	cmd.SetFlagErrorFunc(flagError)
 	return cmd
 }
@@ -95,7 +103,7 @@ func (o *HealthcheckGenerateOptions) Validate() error {
 
 // Run renders and prints.
 func (o *HealthcheckGenerateOptions) Run() error {
-	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: o.Format, Kind: o.Kind})
+	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: o.Format, Kind: o.Kind, NoOpenLibs: !o.OpenLibs})
 	if err != nil {
 		return exitcode.UsageErrorf("%v", err)
 	}

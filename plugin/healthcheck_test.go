@@ -56,6 +56,17 @@ func TestHealthcheckGenerate(t *testing.T) {
 			ov, err := healthcheck.ParseArgoCDConfigMap([]byte(out))
 			require.NoError(t, err)
 			assert.Len(t, ov, 2)
+			for k, o := range ov {
+				assert.True(t, o.UseOpenLibs, "%s: useOpenLibs by default (the scripts redact with the string library)", k)
+			}
+			closed, _, code := runHealthcheck(t, "generate", "--format", format, "--open-libs=false")
+			require.Equal(t, 0, code)
+			ov, err = healthcheck.ParseArgoCDConfigMap([]byte(closed))
+			require.NoError(t, err)
+			assert.Len(t, ov, 2)
+			for k, o := range ov {
+				assert.False(t, o.UseOpenLibs, "%s: --open-libs=false", k)
+			}
 		})
 	}
 	out, _, code := runHealthcheck(t, "generate", "--format", "lua", "--kind", "atlasmigration")

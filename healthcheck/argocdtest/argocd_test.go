@@ -50,10 +50,17 @@ func overridesFrom(t testing.TB, data map[string]string) map[string]appv1.Resour
 	return ov
 }
 
-// renderedData is the data of a Render output in the given format (for helm, configs.cm).
+// renderedData is the data of a Render output in the given format (for helm, configs.cm),
+// without the useOpenLibs keys (Argo CD's default VM); tests that want them add them.
 func renderedData(t testing.TB, format string) map[string]string {
 	t.Helper()
-	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format})
+	return renderedDataWith(t, healthcheck.GenerateOptions{Format: format, NoOpenLibs: true})
+}
+
+func renderedDataWith(t testing.TB, opts healthcheck.GenerateOptions) map[string]string {
+	t.Helper()
+	format := opts.Format
+	b, err := healthcheck.Render(opts)
 	require.NoError(t, err)
 	var doc struct {
 		Data    map[string]string `json:"data"`
@@ -119,6 +126,12 @@ func TestFormatsLoadIntoArgoCD(t *testing.T) {
 			for key, script := range want {
 				assert.Equal(t, script, ov[key].HealthLua, key)
 				assert.False(t, ov[key].UseOpenLibs, key)
+			}
+			// The default output opens the libraries to our two scripts, and Argo CD reads it so.
+			open := overridesFrom(t, renderedDataWith(t, healthcheck.GenerateOptions{Format: format}))
+			for key, script := range want {
+				assert.Equal(t, script, open[key].HealthLua, key)
+				assert.True(t, open[key].UseOpenLibs, key)
 			}
 			// Our own parser reads the same.
 			b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format})
