@@ -13,7 +13,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG := github.com/kubectl-atlas/kubectl-atlas
 LDFLAGS := -s -w -X $(PKG)/plugin.version=$(VERSION) -X $(PKG)/plugin.commit=$(COMMIT) -X $(PKG)/plugin.date=$(DATE)
 
-.PHONY: all build install generate testbin operator argocd atlas atlas-check e2e test test-stress test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
+.PHONY: all build install generate testbin operator argocd atlas atlas-check e2e demo-gitops test test-stress test-unit test-argocd test-tools fuzz demo bench dist validate-krew clean
 
 all: build
 
@@ -114,6 +114,11 @@ bench: build ## benchmarks: Go benchmarks and comparisons with kubectl, as ratio
 
 demo: build testbin ## the main job end to end: the real operator when an atlas CLI is available, else played
 	bash hack/demo.sh
+
+# The whole GitOps loop to watch: git commit -> a real Argo CD -> the real operator -> tables
+# (hack/demogitops). Needs what `make e2e` needs; slow to build the first time (`make argocd`).
+demo-gitops: atlas-check testbin operator argocd build ## the GitOps loop, step by step, with a real Argo CD
+	@atlas=$$(bash hack/atlas.sh) || exit 1; E2E_ATLAS=$$atlas $(GO) run ./hack/demogitops
 
 # krew's own validator, on a stand-in release (hack/tools has its own go.mod).
 test-tools:

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/argocd"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 	"github.com/kubectl-atlas/kubectl-atlas/plugin"
 )
@@ -68,6 +69,15 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: recorder:", err)
 		return 1
 	}
+	argoStart := time.Now()
+	var stopArgoCD func()
+	acd, stopArgoCD, err = startArgoCD(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: Argo CD:", err)
+		return 1
+	}
+	defer stopArgoCD()
+	fmt.Fprintf(os.Stderr, "e2e: Argo CD %s (redis, repo-server, application-controller) up in %s\n", argocd.Version, time.Since(argoStart).Round(time.Millisecond))
 	code := m.Run()
 	rec.stop()
 	problems := rec.check()

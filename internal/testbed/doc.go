@@ -12,7 +12,8 @@
 //	               (hack/demo)
 //	argocd         a real Argo CD v3.5.1 (`make argocd`, bin/argocd): redis, repo-server and
 //	               application-controller out of cluster against the control plane, syncing
-//	               from local git repositories, for the GitOps journeys (`make e2e`)
+//	               from local git repositories, for the GitOps journeys (e2e/gitops_test.go)
+//	               and `make demo-gitops` (hack/demogitops)
 //
 // Who uses it: the journeys in e2e/ (build tag e2e, `make e2e`); the in-cluster verbs in
 // plugin/clustertest and plugin/secretleak; internal/cluster's list/watch tests; the examples'

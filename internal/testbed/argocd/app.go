@@ -27,17 +27,8 @@ type Application struct {
 			Message string `json:"message"`
 		} `json:"health"`
 		Resources      []ResourceStatus `json:"resources"`
-		OperationState *struct {
-			Phase      string `json:"phase"`
-			Message    string `json:"message"`
-			StartedAt  string `json:"startedAt"`
-			FinishedAt string `json:"finishedAt"`
-			SyncResult *struct {
-				Revision  string           `json:"revision"`
-				Resources []ResourceResult `json:"resources"`
-			} `json:"syncResult"`
-		} `json:"operationState"`
-		Conditions []struct {
+		OperationState *OperationState  `json:"operationState"`
+		Conditions     []struct {
 			Type    string `json:"type"`
 			Message string `json:"message"`
 		} `json:"conditions"`
@@ -45,6 +36,18 @@ type Application struct {
 	} `json:"status"`
 	// Raw is the whole object as JSON (for "no secret anywhere in the status" checks).
 	Raw string
+}
+
+// OperationState is .status.operationState.
+type OperationState struct {
+	Phase      string `json:"phase"`
+	Message    string `json:"message"`
+	StartedAt  string `json:"startedAt"`
+	FinishedAt string `json:"finishedAt"`
+	SyncResult *struct {
+		Revision  string           `json:"revision"`
+		Resources []ResourceResult `json:"resources"`
+	} `json:"syncResult"`
 }
 
 // ResourceStatus is one entry of .status.resources.
