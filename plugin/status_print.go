@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ import (
 type recordPrinter struct {
 	wide, noHeaders bool
 	printer         printers.ResourcePrinter // nil for the table
+	json            bool                     // -o json: streamJSON writes the List
 }
 
 func newRecordPrinter(flags *genericclioptions.PrintFlags, noHeaders bool) (*recordPrinter, error) {
@@ -42,6 +45,7 @@ func newRecordPrinter(flags *genericclioptions.PrintFlags, noHeaders bool) (*rec
 		return nil, exitcode.UsageErrorf("--output: %v", err)
 	}
 	p.printer = pr
+	p.json = *flags.OutputFormat == "json"
 	return p, nil
 }
 
@@ -64,22 +68,61 @@ func (p *recordPrinter) list(w io.Writer, cols []column, recs []status.Record) e
 
 // objects prints recs as one List through the chosen printer.
 func (p *recordPrinter) objects(w io.Writer, recs []status.Record) error {
+	if p.json && len(recs) > 0 {
+		return streamJSON(w, recs)
+	}
 	list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}}}
 	list.Items = make([]unstructured.Unstructured, 0, len(recs))
 	for i := range recs {
-		// Through JSON: the object is then exactly what json.Marshal makes of a Record, with
-		// integers as int64 (what unstructured content holds).
-		b, err := json.Marshal(&recs[i])
+		u, err := item(&recs[i])
 		if err != nil {
 			return err
 		}
-		var item unstructured.Unstructured
-		if err := item.UnmarshalJSON(b); err != nil {
-			return err
-		}
-		list.Items = append(list.Items, item)
+		list.Items = append(list.Items, *u)
 	}
 	return p.printer.PrintObj(list, w)
+}
+
+// item is a record as the List's printer sees it: through JSON into unstructured content
+// (integers as int64), so its keys come out sorted as the printer writes them.
+func item(r *status.Record) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var u unstructured.Unstructured
+	return &u, u.UnmarshalJSON(b)
+}
+
+// streamJSON writes recs as the List cli-runtime's JSON printer writes (same bytes, tested),
+// one item at a time: the printer needs every item as a map and the whole List marshalled at
+// once, several copies of the records in memory, where status -A must hold only the records.
+func streamJSON(w io.Writer, recs []status.Record) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n")
+	var buf bytes.Buffer
+	for i := range recs {
+		u, err := item(&recs[i])
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(u.Object)
+		if err != nil {
+			return err
+		}
+		buf.Reset()
+		if err := json.Indent(&buf, b, "        ", "    "); err != nil {
+			return err
+		}
+		bw.WriteString("        ")
+		bw.Write(buf.Bytes())
+		if i < len(recs)-1 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+	}
+	bw.WriteString("    ],\n    \"kind\": \"List\",\n    \"metadata\": {}\n}\n")
+	return bw.Flush()
 }
 
 // identity is what --watch compares to tell a change: the printed columns without the ones

@@ -104,3 +104,25 @@ func TestVersionPrinters(t *testing.T) {
 	_, _, code = runAtlas(t, "version", "-o", "xml")
 	assert.Equal(t, exitcode.Usage, code)
 }
+
+// -o json is written item by item, byte for byte what cli-runtime's JSON printer writes of the
+// same List (the printer holds the whole List in memory at once).
+func TestStatusJSONStreamIsThePrintersOutput(t *testing.T) {
+	recs := fixtureRecords(t)
+	recs = append(recs, recs...)
+	recs[0].Status.Message = `a <tag> & "quote" \ and unicode é`
+	flags := genericclioptions.NewPrintFlags("")
+	out := "json"
+	flags.OutputFormat = &out
+	p, err := newRecordPrinter(flags, false)
+	require.NoError(t, err)
+	require.True(t, p.json)
+	for _, n := range []int{0, 1, len(recs)} {
+		var streamed, printed bytes.Buffer
+		require.NoError(t, p.objects(&streamed, recs[:n]))
+		p.json = false
+		require.NoError(t, p.objects(&printed, recs[:n]))
+		p.json = true
+		assert.Equal(t, printed.String(), streamed.String(), "%d records", n)
+	}
+}

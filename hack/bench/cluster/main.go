@@ -4,7 +4,7 @@
 //
 //   - wait latency: from the operator's status write to the process exit (kubectl atlas wait vs
 //     kubectl wait --for=condition=Ready), median over flips;
-//   - status -A over 10,000 AtlasMigrations in 100 namespaces vs kubectl get atlasmigrations -A
+//   - status -A -o json over 10,000 AtlasMigrations in 100 namespaces vs kubectl get atlasmigrations -A
 //     -o json: wall time and peak memory (max RSS), each <= 0.5x;
 //   - wait --all over 1,000 Ready AtlasMigrations vs kubectl wait --all --for=condition=Ready
 //     (<= 0.5x);
@@ -108,7 +108,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		what := fmt.Sprintf("status -A, %d AtlasMigrations in %d namespaces", *statusN, *statusNS)
+		what := fmt.Sprintf("status -A -o json, %d AtlasMigrations in %d namespaces", *statusN, *statusNS)
 		report(what+", time", st.ours.wall, st.theirs.wall, 0.5, "kubectl get -A -o json")
 		reportMem(what+", peak memory", st.ours.maxRSS, st.theirs.maxRSS, 0.5, "kubectl get -A -o json")
 	}
@@ -264,7 +264,7 @@ func (b *bench) status() (pair, error) {
 		return pair{}, err
 	}
 	return b.compare(
-		func(int) *exec.Cmd { return b.cmd(*pluginBin, "status", "-A") },
+		func(int) *exec.Cmd { return b.cmd(*pluginBin, "status", "-A", "-o", "json") },
 		func(int) *exec.Cmd { return b.cmd(*kubectlBin, "get", "atlasmigrations", "-A", "-o", "json") })
 }
 
