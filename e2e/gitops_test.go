@@ -617,8 +617,13 @@ func TestGitOpsKustomizeGenerator(t *testing.T) {
 	cm2 := appliedConfigMap(t, app)
 	assert.NotEqual(t, cm1, cm2, "a new migration, a new ConfigMap name")
 	assert.Equal(t, "applied version "+v2, app.Resource("AtlasMigration", "app").Health.Message)
-	assert.Equal(t, "Pruned", results["ConfigMap/"+cm1], "the old ConfigMap among the sync's results: %v", results)
-	assert.Equal(t, "Synced", results["ConfigMap/"+cm2], "the new ConfigMap among the sync's results: %v", results)
+	// The sync's own results are what the poll caught of them: under load Argo CD may replace an
+	// operation state that waited on a wave before it is read (docs/argocd.md), so they are
+	// logged, and the outcome is checked where it stays: the Application's resources and the
+	// cluster.
+	t.Logf("the sync's results as seen: %v", results)
+	require.NotNil(t, app.Resource("ConfigMap", cm2), "the new ConfigMap is the Application's")
+	assert.Equal(t, "Synced", app.Resource("ConfigMap", cm2).Status)
 	_, err = kc.CoreV1().ConfigMaps(g.ns).Get(ctx, cm1, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "old ConfigMap %s still there: %v", cm1, err)
 	tables, err := h.Postgres.Tables(ctx, dbName(g.ns))
