@@ -43,7 +43,9 @@ func TestRerunAtlasCLI(t *testing.T) {
 		require.NoError(t, err, "atlas %v: %s", args, out)
 		return out
 	}
-	apply := func(dir string) { cli("migrate", "apply", "--dir", "file://"+dir, "--url", url, "--exec-order", "non-linear") }
+	apply := func(dir string) {
+		cli("migrate", "apply", "--dir", "file://"+dir, "--url", url, "--exec-order", "non-linear")
+	}
 	status := func(dir string) (s cliStatus) {
 		require.NoError(t, json.Unmarshal(cli("migrate", "status", "--dir", "file://"+dir, "--url", url, "--format", "{{ json . }}"), &s))
 		return s
