@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 // Parity with atlas itself: the same directory is linted by the community `atlas migrate lint`
@@ -28,15 +28,8 @@ import (
 // atlasBin is the community atlas CLI; a missing binary fails the test (it never skips).
 func atlasBin(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ATLAS_COMMUNITY")
-	if p == "" {
-		abs, err := filepath.Abs("../../bin/atlas-community")
-		require.NoError(t, err)
-		p = abs
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("the community atlas CLI is missing (%v): run `make atlas` (bin/atlas-community) or set ATLAS_COMMUNITY", err)
-	}
+	p, err := operator.CommunityAtlas()
+	require.NoError(t, err)
 	return p
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/databases"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
 // TestRerunAtlasCLI runs the Marquez step (testdata/repeatable-growth) with the atlas CLI the
@@ -109,18 +110,10 @@ func writeDirOf(t *testing.T, d *migdir.Dir) string {
 	return dir
 }
 
-// atlasCLI is the community atlas CLI ($ATLAS_COMMUNITY, else bin/atlas-community); a missing
-// binary fails the test (it never skips).
+// atlasCLI is the community atlas CLI; a missing binary fails the test (it never skips).
 func atlasCLI(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ATLAS_COMMUNITY")
-	if p == "" {
-		abs, err := filepath.Abs("../../bin/atlas-community")
-		require.NoError(t, err)
-		p = abs
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("the community atlas CLI is missing (%v): run `make atlas` (bin/atlas-community) or set ATLAS_COMMUNITY", err)
-	}
+	p, err := operator.CommunityAtlas()
+	require.NoError(t, err)
 	return p
 }

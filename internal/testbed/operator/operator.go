@@ -267,3 +267,20 @@ func (h *Harness) OperatorSpan(namespace, name, reason string, since time.Time) 
 	}
 	return start, end, false
 }
+
+// CommunityAtlas is the community atlas CLI itself ($ATLAS_COMMUNITY, else bin/atlas-community,
+// built by `make atlas`), for tests that compare their results with atlas's own.
+func CommunityAtlas() (string, error) {
+	p := os.Getenv("ATLAS_COMMUNITY")
+	if p == "" {
+		root, err := controlplane.RepoRoot()
+		if err != nil {
+			return "", err
+		}
+		p = filepath.Join(root, "bin", "atlas-community")
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("the community atlas CLI is missing (%w): run `make atlas` (bin/atlas-community) or set ATLAS_COMMUNITY", err)
+	}
+	return p, nil
+}

@@ -68,6 +68,7 @@ if S ~= nil then
     end
   end
   local URL_ENDS = " \t\r\n\"'`<>"
+  local AUTH_ENDS = { "/", "?", "#" }
   -- masking(s) builds s with spans replaced by MARK, left to right (the Go masking type). The
   -- pieces are merged as they come (a stack of ever shorter strings), because gopher-lua's
   -- table.concat pushes every piece on its value stack, which overflows past a few thousand.
@@ -143,7 +144,7 @@ if S ~= nil then
         local stop = url_end(start)
         local url = sl(s, start, stop)
         local auth_end = stop
-        for _, c in ipairs({ "/", "?", "#" }) do
+        for _, c in ipairs(AUTH_ENDS) do
           local p = find(url, c, 1, true)
           if p ~= nil and start + p - 1 < auth_end then auth_end = start + p - 1 end
         end
@@ -201,11 +202,12 @@ if S ~= nil then
   -- the last letters, either case, of every secret key: a separator after any other byte
   -- ends no pair (h: auth, n: authorization)
   local LAST = set("dtnyshDTNYSH")
+  local NONE = {}
   local function key_kind(key)
     local k = lower(key)
     local e = EXACT[k]
     if e ~= nil then return e end
-    for _, x in ipairs(SUFFIXES[byte(k, -1)] or {}) do
+    for _, x in ipairs(SUFFIXES[byte(k, -1)] or NONE) do
       if suffix(k, x) then return 1 end
     end
     return 0
