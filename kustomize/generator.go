@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -26,8 +25,8 @@ import (
 // objects and keeps any other item. Paths in the config are relative to dir, "" meaning the
 // working directory (kustomize runs exec functions in the kustomization directory), so errors
 // name paths as the user wrote them. Notes and warnings go to warn.
-func Processor(dir string, warn io.Writer) framework.ResourceListProcessor {
-	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+func Processor(dir string, warn io.Writer) Func {
+	return func(rl *ResourceList) error {
 		if rl.FunctionConfig == nil {
 			return fmt.Errorf("no functionConfig: run me from kustomize (generators: [file with kind %s or %s]) or as `kubectl atlas kustomize-fn CONFIG.yaml`", KindMigrationGenerator, KindSchemaGenerator)
 		}
@@ -63,7 +62,7 @@ func Processor(dir string, warn io.Writer) framework.ResourceListProcessor {
 		}
 		rl.Items = items
 		return nil
-	})
+	}
 }
 
 func isGeneratorConfig(n *kyaml.RNode) bool {
@@ -86,19 +85,19 @@ func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstru
 
 // report writes each diagnostic on warn, after the generator it concerns, and adds it to the
 // ResourceList's results (rl may be nil), where kustomize users and tools look for them.
-func report(rl *framework.ResourceList, warn io.Writer, id string, diags []diag.Diagnostic) {
+func report(rl *ResourceList, warn io.Writer, id string, diags []diag.Diagnostic) {
 	for _, d := range diags {
 		text := fieldTerms.Fixes.Text(d)
 		fmt.Fprintf(warn, "%s: %s: %s\n", d.Severity, id, text)
 		if rl == nil {
 			continue
 		}
-		r := &framework.Result{Message: id + ": " + text, Severity: framework.Info}
+		r := Result{Message: id + ": " + text, Severity: Info}
 		if d.Severity == diag.Warning {
-			r.Severity = framework.Warning
+			r.Severity = Warning
 		}
 		if d.File != "" {
-			r.File = &framework.File{Path: d.File}
+			r.File = &File{Path: d.File}
 		}
 		if d.Code != "" {
 			r.Tags = map[string]string{"code": d.Code}

@@ -3,6 +3,7 @@ package kustomize_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -579,7 +580,23 @@ func TestResultsInResourceList(t *testing.T) {
 	in.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(config, "  "))
 	var out, errOut bytes.Buffer
 	p := kustomize.Processor(dir, &errOut)
-	require.NoError(t, framework.Execute(p, &kio.ByteReadWriter{Reader: &in, Writer: &out}))
+	require.NoError(t, kustomize.Execute(p, &kio.ByteReadWriter{Reader: bytes.NewReader(in.Bytes()), Writer: &out}))
+	// The protocol as kyaml's framework speaks it: the same bytes out for the same processor.
+	var viaFramework bytes.Buffer
+	require.NoError(t, framework.Execute(framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		ours := &kustomize.ResourceList{Items: rl.Items, FunctionConfig: rl.FunctionConfig}
+		err := kustomize.Processor(dir, io.Discard)(ours)
+		rl.Items = ours.Items
+		for _, r := range ours.Results {
+			fr := &framework.Result{Message: r.Message, Severity: framework.Severity(r.Severity), Tags: r.Tags}
+			if r.File != nil {
+				fr.File = &framework.File{Path: r.File.Path, Index: r.File.Index}
+			}
+			rl.Results = append(rl.Results, fr)
+		}
+		return err
+	}), &kio.ByteReadWriter{Reader: bytes.NewReader(in.Bytes()), Writer: &viaFramework}))
+	assert.Equal(t, viaFramework.String(), out.String())
 	var rl struct {
 		Results []framework.Result `json:"results"`
 	}
@@ -605,6 +622,6 @@ func TestLintDevURL(t *testing.T) {
 	var in bytes.Buffer
 	in.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(config, "  "))
 	var out, errOut bytes.Buffer
-	require.NoError(t, framework.Execute(kustomize.Processor(dir, &errOut), &kio.ByteReadWriter{Reader: &in, Writer: &out}))
+	require.NoError(t, kustomize.Execute(kustomize.Processor(dir, &errOut), &kio.ByteReadWriter{Reader: &in, Writer: &out}))
 	assert.Equal(t, `warning: AtlasMigrationGenerator "app": migrations/2_b.sql:3: MF101: Adding a unique index "a_x" on table "a" might fail in case column "x" contains duplicate entries`+"\n", errOut.String())
 }

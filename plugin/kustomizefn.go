@@ -2,11 +2,13 @@ package plugin
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/scaffold"
@@ -58,44 +60,65 @@ const kustomizeFnExample = `  # generator.yaml, listed under 'generators:' in ku
   kubectl atlas kustomize-fn --print-config > kustomizeconfig.yaml`
 
 // NewCmdKustomizeFn returns the kustomize generator's entry point. kustomize writes a
-// ResourceList on stdin and reads one from stdout; with a file argument it runs standalone.
+// ResourceList on stdin and reads one from stdout; with a file argument it runs standalone
+// (the file is the function config, the objects are written as a YAML stream), as kyaml's
+// fn/framework/command does for functions built on it.
 func NewCmdKustomizeFn(streams genericiooptions.IOStreams) *cobra.Command {
 	// "" resolves the config's paths against the working directory, which kustomize sets to the
 	// kustomization directory: errors then name paths exactly as the user wrote them.
-	cmd := command.Build(registeringSecrets(kustomize.Processor("", streams.ErrOut)), command.StandaloneEnabled, true)
-	cmd.Use = "kustomize-fn [CONFIG.yaml]"
-	cmd.Short = "The kustomize generator (KRM exec function): migration directory or schema file -> ConfigMap + Atlas resource"
-	cmd.Long = kustomizeFnLong
-	cmd.Example = kustomizeFnExample
-	cmd.Args = usageArgs(cobra.MaximumNArgs(1))
-	cmd.SetIn(streams.In)
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.ErrOut)
+	fn := registeringSecrets(kustomize.Processor("", streams.ErrOut))
 	var printConfig bool
-	cmd.Flags().BoolVar(&printConfig, "print-config", false, "Print the kustomize nameReference configuration for Atlas resources and exit")
-	run := cmd.RunE
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		if printConfig {
-			_, err := redact.Payload(streams.Out).Write(scaffold.NameReferenceConfig())
-			return err
-		}
-		// The ResourceList is kustomize's input for the build: byte for byte (spec.url is
-		// the user's). Errors and warnings go to stderr, redacted.
-		c.SetOut(redact.Payload(streams.Out))
-		defer c.SetOut(streams.Out)
-		if err := run(c, args); err != nil {
-			return fmt.Errorf("kustomize-fn: %w", err)
-		}
-		return nil
+	cmd := &cobra.Command{
+		Use:           "kustomize-fn [CONFIG.yaml]",
+		Short:         "The kustomize generator (KRM exec function): migration directory or schema file -> ConfigMap + Atlas resource",
+		Long:          kustomizeFnLong,
+		Example:       kustomizeFnExample,
+		Args:          usageArgs(cobra.MaximumNArgs(1)),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if printConfig {
+				_, err := redact.Payload(streams.Out).Write(scaffold.NameReferenceConfig())
+				return err
+			}
+			// The ResourceList is kustomize's input for the build: byte for byte (spec.url is
+			// the user's). Errors and warnings go to stderr, redacted.
+			rw := &kio.ByteReadWriter{Reader: streams.In, Writer: redact.Payload(streams.Out), KeepReaderAnnotations: true}
+			if len(args) == 1 {
+				config, err := readFunctionConfig(args[0])
+				if err != nil {
+					return fmt.Errorf("kustomize-fn: %w", err)
+				}
+				rw.FunctionConfig, rw.Reader, rw.NoWrap, rw.KeepReaderAnnotations = config, strings.NewReader(""), true, false
+			}
+			if err := kustomize.Execute(fn, rw); err != nil {
+				return fmt.Errorf("kustomize-fn: %w", err)
+			}
+			return nil
+		},
 	}
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "Print the kustomize nameReference configuration for Atlas resources and exit")
 	return cmd
+}
+
+// readFunctionConfig reads the standalone run's config file.
+func readFunctionConfig(path string) (*kyaml.RNode, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read configuration file %q: %w", path, err)
+	}
+	n, err := kyaml.Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("unable to parse configuration file %q: %w", path, err)
+	}
+	return n, nil
 }
 
 // registeringSecrets tells the redactor the secrets of the function config (spec.url,
 // spec.devURL) and of the Secrets among the input items before p runs, so no error or warning
 // can show them.
-func registeringSecrets(p framework.ResourceListProcessor) framework.ResourceListProcessor {
-	return framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+func registeringSecrets(p kustomize.Func) kustomize.Func {
+	return func(rl *kustomize.ResourceList) error {
 		if rl.FunctionConfig != nil {
 			if m, err := rl.FunctionConfig.Map(); err == nil {
 				registerObjectSecrets(m)
@@ -108,6 +131,6 @@ func registeringSecrets(p framework.ResourceListProcessor) framework.ResourceLis
 				}
 			}
 		}
-		return p.Process(rl)
-	})
+		return p(rl)
+	}
 }
