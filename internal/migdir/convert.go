@@ -17,20 +17,13 @@ import (
 // Other tools' directories are converted in memory: each up migration becomes one atlas file
 // named <version>_<description>.sql holding the statements the tool would run (down sections
 // dropped), with `-- atlas:txmode none` where the tool would run it outside a transaction, and
-// a fresh atlas.sum is computed. naming.go says how versions are written.
+// a fresh atlas.sum is computed. The steps are the same for every tool; what differs is the
+// tool's format (format.go). naming.go says how versions are written.
 
 var (
-	reNumbered         = regexp.MustCompile(`^([0-9]+)_(.*)\.sql$`)
-	reGolangUp         = regexp.MustCompile(`^([0-9]+)(?:_(.*))?\.up\.sql$`)
-	reFlyway           = regexp.MustCompile(`^([VBR])(.*?)__(.*)\.sql$`)
-	reFlywayVer        = regexp.MustCompile(`^[0-9]+(?:[._][0-9]+)*$`)
-	reNotKeyChar       = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
-	reDBMateNoTx       = regexp.MustCompile(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
-	reLiquibase        = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
-	reDBMatePragmaOpts = regexp.MustCompile(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)
-	reGooseUp          = regexp.MustCompile(`(?mi)^--\s*\+goose\s+Up\b`)
-	reDBMateUp         = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
-	maxDescLength      = 200
+	reNotKeyChar  = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
+	utf8BOM       = []byte("\ufeff")
+	maxDescLength = 200
 )
 
 // source is one migration file of another tool.
@@ -38,99 +31,37 @@ type source struct {
 	path    string
 	data    []byte   // content, a UTF-8 byte order mark removed
 	raw     string   // the version as written in the file name
-	version []uint64 // numeric components; nil for Flyway repeatables
+	version []uint64 // numeric components; nil where the tool has none (Flyway repeatables)
 	desc    string
-	kind    byte   // Flyway V, B or R; 'V' elsewhere
-	conf    []byte // Flyway script configuration (<file>.conf), if any
-	part    *liquibasePart
-}
-
-// Detect guesses the format of a directory from its file names and first lines. A directory
-// with atlas.sum, or none of the other tools' marks, is atlas.
-func Detect(fsys fs.FS) (string, error) {
-	if _, err := fs.Stat(fsys, SumFile); err == nil {
-		return FormatAtlas, nil
-	}
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return "", fmt.Errorf("reading the migration directory: %w", err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.Name() == SumFile {
-			return FormatAtlas, nil
-		}
-		if !e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	for _, n := range names {
-		if reGolangUp.MatchString(n) {
-			return FormatGolangMigrate, nil
-		}
-	}
-	flyway := false
-	_ = fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && reFlyway.MatchString(e.Name()) {
-			flyway = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	if flyway {
-		return FormatFlyway, nil
-	}
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".sql") {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			continue
-		}
-		b = bytes.TrimPrefix(b, utf8BOM) // a byte order mark would hide the first line's header
-		switch {
-		case reGooseUp.Match(b):
-			return FormatGoose, nil
-		case reDBMateUp.Match(b):
-			return FormatDBMate, nil
-		case reLiquibase.Match(b):
-			return FormatLiquibase, nil
-		}
-	}
-	return FormatAtlas, nil
+	rerun   bool // the tool runs it again when it is edited (File.Rerun)
+	meta    any  // the format's own (Flyway's prefix and script configuration, a Liquibase part)
 }
 
 // convert reads another tool's directory into atlas format with a fresh atlas.sum.
-func convert(fsys fs.FS, format string) (*Dir, error) {
+func convert(fsys fs.FS, f format) (*Dir, error) {
 	d := &Dir{Rehashed: true}
-	srcs, err := collect(fsys, format, d)
+	srcs, err := f.collect(fsys, d)
 	if err != nil {
 		return nil, err
 	}
 	if len(srcs) == 0 {
-		return nil, emptyErrorFormat(fsys, format, d.Ignored)
+		return nil, emptyErrorFormat(fsys, f.info(), d.Ignored)
 	}
-	if srcs, err = order(srcs, format); err != nil {
+	if srcs, err = f.order(srcs); err != nil {
 		return nil, err
 	}
-	if format == FormatLiquibase {
-		if srcs, err = splitRunOnChange(srcs); err != nil {
-			return nil, err
-		}
-	}
+	w, _ := f.(warner)
 	seen := map[string]string{}
 	for _, s := range srcs {
-		stmts, tx, err := statements(s, format)
+		stmts, tx, err := f.statements(s)
 		if err != nil {
-			return nil, err
+			return nil, sourceError(s, err)
 		}
 		if tx.warn != "" {
 			d.Warnings = append(d.Warnings, Warning{File: s.path, Message: tx.warn})
 		}
-		name := atlasVersion(s, format)
-		// Versions kept as written sort as the source names only with the '_' after them.
-		if desc := sanitizeDesc(s.desc); desc != "" || format == FormatDBMate || format == FormatLiquibase {
+		name := f.version(s)
+		if desc := sanitizeDesc(s.desc); desc != "" || f.info().asWritten {
 			name += "_" + desc
 		}
 		name += ".sql"
@@ -146,66 +77,54 @@ func convert(fsys fs.FS, format string) (*Dir, error) {
 			return nil, fileErrorf(s.path, "%v", err)
 		}
 		d.Warnings = append(d.Warnings, trackingTableWarnings(s.path, s.data)...)
-		if format == FormatFlyway {
-			d.Warnings = append(d.Warnings, flywayPlaceholderWarnings(s.path, s.data)...)
+		if w != nil {
+			d.Warnings = append(d.Warnings, w.warnings(s)...)
 		}
-		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data, Rerun: s.kind == 'R' || (s.part != nil && s.part.rerun)})
+		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data, Rerun: s.rerun})
 	}
 	return d, d.appendSum(d.sqlFiles())
 }
 
-func emptyErrorFormat(fsys fs.FS, format string, ignored []string) error {
-	want := map[string]string{
-		FormatGolangMigrate: "<version>_<name>.up.sql",
-		FormatGoose:         "<version>_<name>.sql",
-		FormatDBMate:        "<version>_<name>.sql",
-		FormatLiquibase:     "<number>_<name>.sql",
-		FormatFlyway:        "V<version>__<name>.sql",
-	}[format]
+func emptyErrorFormat(fsys fs.FS, f *about, ignored []string) error {
 	err := emptyError(ignored)
-	if looks, _ := Detect(fsys); looks != format && looks != FormatAtlas {
-		return &WrongFormatError{Err: fmt.Errorf("no %s migration files (%s) found", format, want), Looks: looks}
+	if looks, _ := Detect(fsys); looks != f.name && looks != FormatAtlas {
+		return &WrongFormatError{Err: fmt.Errorf("no %s migration files (%s) found", f.name, f.files), Looks: looks}
 	}
-	return fmt.Errorf("%s migration files (%s): %w", format, want, err)
+	return fmt.Errorf("%s migration files (%s): %w", f.name, f.files, err)
 }
 
-// collect lists the up migrations of a directory, checking their content is UTF-8.
-func collect(fsys fs.FS, format string, d *Dir) ([]*source, error) {
-	if format == FormatFlyway {
-		return collectFlyway(fsys, d)
-	}
+// collectNumbered lists the top-level files named <number>_<description> by re (the number
+// and the description its groups). strict: another .sql file (but a down migration) is an
+// error rather than left out.
+func collectNumbered(fsys fs.FS, d *Dir, name string, re *regexp.Regexp, strict bool) ([]*source, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("reading the migration directory: %w", err)
 	}
-	re := reNumbered
-	if format == FormatGolangMigrate {
-		re = reGolangUp
-	}
 	var srcs []*source
 	for _, e := range entries {
-		name := e.Name()
+		file := e.Name()
 		if e.IsDir() {
-			d.Ignored = append(d.Ignored, name+"/")
+			d.Ignored = append(d.Ignored, file+"/")
 			continue
 		}
-		m := re.FindStringSubmatch(name)
+		m := re.FindStringSubmatch(file)
 		if m == nil {
-			if strings.HasSuffix(name, ".sql") && !strings.HasSuffix(name, ".down.sql") && format != FormatGolangMigrate {
-				return nil, fileErrorf(name, "not a %s migration file name: expected <version>_<name>.sql with a numeric version", format)
+			if strict && strings.HasSuffix(file, ".sql") && !strings.HasSuffix(file, ".down.sql") {
+				return nil, fileErrorf(file, "not a %s migration file name: expected <version>_<name>.sql with a numeric version", name)
 			}
-			d.Ignored = append(d.Ignored, name)
+			d.Ignored = append(d.Ignored, file)
 			continue
 		}
 		v, err := strconv.ParseUint(m[1], 10, 64)
 		if err != nil {
-			return nil, fileErrorf(name, "version %s is out of range", m[1])
+			return nil, fileErrorf(file, "version %s is out of range", m[1])
 		}
-		b, err := readSource(fsys, name, d)
+		b, err := readSource(fsys, file, d)
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, &source{path: name, data: b, raw: m[1], version: []uint64{v}, desc: m[2], kind: 'V'})
+		srcs = append(srcs, &source{path: file, data: b, raw: m[1], version: []uint64{v}, desc: m[2]})
 	}
 	return srcs, nil
 }
@@ -232,75 +151,6 @@ func readSource(fsys fs.FS, name string, d *Dir) ([]byte, error) {
 	return b, nil
 }
 
-// collectFlyway walks the directory (Flyway reads subfolders too, hidden ones excepted) for
-// V (versioned), B (baseline) and R (repeatable) SQL migrations.
-func collectFlyway(fsys fs.FS, d *Dir) ([]*source, error) {
-	var srcs []*source
-	err := fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() {
-			if p != "." && strings.HasPrefix(e.Name(), ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		m := reFlyway.FindStringSubmatch(e.Name())
-		if m == nil {
-			d.Ignored = append(d.Ignored, p)
-			return nil
-		}
-		s := &source{path: p, raw: m[2], desc: m[3], kind: m[1][0]}
-		if s.kind == 'R' {
-			if m[2] != "" {
-				return fileErrorf(p, "a repeatable migration has no version: name it R__<name>.sql")
-			}
-		} else {
-			if !reFlywayVer.MatchString(m[2]) {
-				return fileErrorf(p, "version %q is not a Flyway version (numbers separated by '.' or '_')", m[2])
-			}
-			for _, part := range strings.FieldsFunc(m[2], func(r rune) bool { return r == '.' || r == '_' }) {
-				n, err := strconv.ParseUint(part, 10, 64)
-				if err != nil {
-					return fileErrorf(p, "version %s is out of range", m[2])
-				}
-				s.version = append(s.version, n)
-			}
-		}
-		if s.data, err = readSource(fsys, p, d); err != nil {
-			return err
-		}
-		if s.conf, err = fs.ReadFile(fsys, p+".conf"); err != nil {
-			s.conf = nil
-		}
-		srcs = append(srcs, s)
-		return nil
-	})
-	if err != nil {
-		var pe *pathError
-		if errors.As(err, &pe) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("reading the migration directory: %w", err)
-	}
-	// Script configurations (V1__x.sql.conf) are read with their migration, not left out.
-	used := map[string]bool{}
-	for _, s := range srcs {
-		if s.conf != nil {
-			used[s.path+".conf"] = true
-		}
-	}
-	kept := d.Ignored[:0]
-	for _, p := range d.Ignored {
-		if !used[p] {
-			kept = append(kept, p)
-		}
-	}
-	d.Ignored = kept
-	return srcs, nil
-}
-
 // compareVersions compares dotted versions numerically, missing components as 0 (Flyway: 1 == 1.0).
 func compareVersions(a, b []uint64) int {
 	for i := 0; i < len(a) || i < len(b); i++ {
@@ -321,69 +171,33 @@ func compareVersions(a, b []uint64) int {
 	return 0
 }
 
-// order sorts sources in the tool's apply order and rejects duplicate versions: numbers for
-// golang-migrate and goose, dotted numbers then repeatables by description for Flyway, file
-// names for dbmate and Liquibase. For Flyway it applies the newest baseline (dropping the
-// versioned files it covers).
-func order(srcs []*source, format string) ([]*source, error) {
-	sort.SliceStable(srcs, func(i, j int) bool { return sourceLess(srcs[i], srcs[j], format) })
-	if format == FormatFlyway {
-		srcs = applyFlywayBaseline(srcs)
-	}
-	for i := 1; i < len(srcs); i++ {
-		a, b := srcs[i-1], srcs[i]
-		same := false
-		switch {
-		case a.kind == 'R' || b.kind == 'R':
-			same = a.kind == b.kind && flywayDescription(a.desc) == flywayDescription(b.desc)
-		case format == FormatDBMate || format == FormatLiquibase:
-			same = a.raw == b.raw
-		default:
-			same = compareVersions(a.version, b.version) == 0
-		}
-		if same {
-			return nil, fileErrorf(b.path, "has the same version as %s: %s would refuse the directory too; renumber one of them", a.path, format)
-		}
-	}
-	return srcs, nil
+// orderNumbers is the order of tools that compare versions as numbers (golang-migrate, goose).
+func orderNumbers(srcs []*source, name string) ([]*source, error) {
+	sort.SliceStable(srcs, func(i, j int) bool { return numberLess(srcs[i], srcs[j]) })
+	return srcs, rejectDuplicates(srcs, name, func(a, b *source) bool { return compareVersions(a.version, b.version) == 0 })
 }
 
-func sourceLess(a, b *source, format string) bool {
-	switch {
-	case a.kind == 'R' || b.kind == 'R':
-		if a.kind != b.kind {
-			return b.kind == 'R'
-		}
-		return flywayDescription(a.desc) < flywayDescription(b.desc)
-	case format == FormatDBMate || format == FormatLiquibase:
-		return a.path < b.path
-	}
+func numberLess(a, b *source) bool {
 	if c := compareVersions(a.version, b.version); c != 0 {
 		return c < 0
 	}
 	return a.path < b.path
 }
 
-// applyFlywayBaseline keeps the newest B baseline and what comes after it, as Flyway does on
-// a new database.
-func applyFlywayBaseline(srcs []*source) []*source {
-	baseline := -1
-	for i, s := range srcs {
-		if s.kind == 'B' {
-			baseline = i
+// orderNames is the order of tools that apply files by name (dbmate, Liquibase includeAll).
+func orderNames(srcs []*source, name string) ([]*source, error) {
+	sort.SliceStable(srcs, func(i, j int) bool { return srcs[i].path < srcs[j].path })
+	return srcs, rejectDuplicates(srcs, name, func(a, b *source) bool { return a.raw == b.raw })
+}
+
+// rejectDuplicates fails on neighbours of the ordered sources that have the same version.
+func rejectDuplicates(srcs []*source, name string, same func(a, b *source) bool) error {
+	for i := 1; i < len(srcs); i++ {
+		if a, b := srcs[i-1], srcs[i]; same(a, b) {
+			return fileErrorf(b.path, "has the same version as %s: %s would refuse the directory too; renumber one of them", a.path, name)
 		}
 	}
-	if baseline < 0 {
-		return srcs
-	}
-	bv := srcs[baseline].version
-	kept := []*source{srcs[baseline]}
-	for _, s := range srcs {
-		if s.kind == 'R' || (s.kind == 'V' && compareVersions(s.version, bv) > 0) {
-			kept = append(kept, s)
-		}
-	}
-	return kept
+	return nil
 }
 
 func sanitizeDesc(s string) string {
@@ -394,31 +208,53 @@ func sanitizeDesc(s string) string {
 	return s
 }
 
-// statements extracts the statements the tool would run of one source file, by the tool's own
-// rules, and the atlas file directives that make atlas run them the way the tool would
-// (transaction or not, with a comment saying why).
-func statements(s *source, format string) ([]*migrate.Stmt, txChoice, error) {
-	var (
-		stmts []*migrate.Stmt
-		tx    txChoice
-		err   error
-	)
-	switch format {
-	case FormatGoose:
-		stmts, tx, err = gooseStatements(s)
-	case FormatDBMate:
-		stmts, tx, err = dbmateStatements(s)
-	case FormatLiquibase:
-		stmts, tx, err = liquibaseStatements(s)
-	case FormatGolangMigrate:
-		stmts, tx, err = golangMigrateStatements(s)
-	default:
-		stmts, tx, err = flywayStatements(s)
+// txChoice is how a converted file runs: in atlas's default per-file transaction, or without
+// one (`-- atlas:txmode none`). why is written into the file as a comment.
+type txChoice struct {
+	none bool
+	why  string
+	warn string // for the user, when the tool itself would have objected
+}
+
+// directives are the file's header lines. The reason never contains "atlas:", so atlas does
+// not read it as a directive.
+func (t txChoice) directives() []string {
+	var out []string
+	if t.none {
+		out = append(out, "-- atlas:txmode none")
 	}
+	if t.why != "" { // names from the source (a changeset author "atlas") must not read as one
+		out = append(out, "-- "+strings.ReplaceAll(t.why, "atlas:", "atlas :"))
+	}
+	return out
+}
+
+// splitStatements splits SQL as atlas does, for the tools that run a file's statements one by one.
+func splitStatements(sql string) ([]*migrate.Stmt, error) {
+	stmts, err := migrate.Stmts(sql)
 	if err != nil {
-		return nil, tx, sourceError(s, err)
+		return nil, fmt.Errorf("splitting statements: %v", err)
 	}
-	return stmts, tx, nil
+	return stmts, nil
+}
+
+// trackingTableWarnings finds lines that name another tool's tracking table: after the
+// conversion atlas records versions in its own table and the old one is no longer written.
+func trackingTableWarnings(file string, b []byte) []Warning {
+	var out []Warning
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if t := bytes.TrimSpace(line); bytes.HasPrefix(t, []byte("--")) {
+			continue
+		}
+		m := reTracking.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		table := strings.ToLower(string(m[1]))
+		out = append(out, Warning{File: file, Line: i + 1, Message: fmt.Sprintf(
+			"references %s, %s tracking table: after the conversion atlas records applied versions in atlas_schema_revisions and %s is no longer written", table, trackedBy[table], table)})
+	}
+	return out
 }
 
 // sourceError names the source file, and the line when err has one.

@@ -3,8 +3,90 @@ package migdir
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"regexp"
 	"strings"
+
+	"ariga.io/atlas/sql/migrate"
 )
+
+// FormatGoose is goose's SQL directory: <version>_<name>.sql files with `-- +goose Up` and
+// `-- +goose Down` sections; versions are numbers, ordered as numbers.
+const FormatGoose = "goose"
+
+var (
+	goose = &gooseFormat{about{
+		name: FormatGoose, title: "goose", files: "<version>_<name>.sql",
+		baselineHint: "`SELECT max(version_id) FROM goose_db_version WHERE is_applied`",
+		tables:       []string{"goose_db_version"},
+	}}
+	reGooseUp = regexp.MustCompile(`(?mi)^--\s*\+goose\s+Up\b`)
+)
+
+type gooseFormat struct{ about }
+
+// detectFile: a `-- +goose Up` line.
+func (gooseFormat) detectFile(b []byte) bool { return reGooseUp.Match(b) }
+
+func (gooseFormat) detect(fs.FS, []string) bool { return false }
+
+func (f *gooseFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
+	return collectNumbered(fsys, d, f.name, reNumbered, true)
+}
+
+func (f *gooseFormat) order(srcs []*source) ([]*source, error) { return orderNumbers(srcs, f.name) }
+
+func (gooseFormat) version(s *source) string { return encodeNumber(s.version[0]) }
+
+func (gooseFormat) baseline(v string) string { return numberBaseline(v) }
+
+// statements: the up section split by goose's rules (parseGoose), in a transaction unless the
+// file says NO TRANSACTION.
+func (gooseFormat) statements(s *source) ([]*migrate.Stmt, txChoice, error) {
+	g, err := parseGoose(string(s.data))
+	if err != nil {
+		return nil, txChoice{}, err
+	}
+	stmts := make([]*migrate.Stmt, 0, len(g.stmts))
+	for _, st := range g.stmts {
+		text, trailing := st.text, ""
+		if !st.block {
+			text, trailing = splitTrailingComment(st.text)
+		}
+		comments := st.comments
+		if trailing != "" {
+			comments = append(comments, trailing)
+		}
+		stmts = append(stmts, &migrate.Stmt{Text: text, Comments: comments})
+	}
+	var tx txChoice
+	if g.noTx {
+		tx = txChoice{none: true, why: "goose: `-- +goose NO TRANSACTION` runs this file outside a transaction"}
+	}
+	return stmts, tx, nil
+}
+
+// splitTrailingComment separates a `-- comment` after the final ';' of a goose statement: the
+// database ignores it, and atlas would otherwise take it for the next statement's comment.
+func splitTrailingComment(text string) (string, string) {
+	i := strings.LastIndexByte(text, '\n')
+	last := text[i+1:]
+	idx := -1
+	for j := 0; j+1 < len(last); j++ {
+		if last[j] == '-' && last[j+1] == '-' && (j == 0 || last[j-1] == ' ' || last[j-1] == '\t') {
+			idx = j
+			break
+		}
+	}
+	if idx < 0 {
+		return text, ""
+	}
+	head := strings.TrimRight(last[:idx], " \t")
+	if !strings.HasSuffix(head, ";") {
+		return text, ""
+	}
+	return text[:i+1] + head, strings.TrimSpace(last[idx:])
+}
 
 // gooseFile is what goose would run of one SQL migration: the up statements and whether they
 // run in a transaction.

@@ -4,19 +4,65 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
 )
 
+// FormatLiquibase is a Liquibase directory of formatted SQL files (includeAll):
+// <number>_<name>.sql files that start with `--liquibase formatted sql`, applied in file name
+// order, versions kept as written. A runOnChange changeset becomes a file of its own
+// (splitRunOnChange): the file's version, the j-th such changeset's number (naming.go), '-' and
+// a checksum of the changeset (001 -> 001a1-<checksum>). Versions of Liquibase files are
+// digits, so this sorts after the file's other changesets (001_...) and before any other file's.
+const FormatLiquibase = "liquibase"
+
 var (
+	liquibase = &liquibaseFormat{about{
+		name: FormatLiquibase, title: "Liquibase", files: "<number>_<name>.sql",
+		baselineHint: "the number of the last file whose changesets are all in databasechangelog",
+		tables:       []string{"databasechangelog", "databasechangeloglock"},
+		asWritten:    true,
+		rerun:        "its runOnChange changesets run again when edited, as a new version that sorts below versions already applied",
+	}}
+	reLiquibase          = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
 	reLiquibaseHeader    = regexp.MustCompile(`(?i)^--\s*liquibase\s+formatted\s+sql\b`)
 	reLiquibaseChangeset = regexp.MustCompile(`(?i)^--\s*changeset\s+(\S+)(.*)$`)
 	reLiquibaseAttr      = regexp.MustCompile(`(\w+):("[^"]*"|\S+)`)
 	// Lines Liquibase reads as changeset metadata, never as SQL to run.
 	reLiquibaseMeta = regexp.MustCompile(`(?i)^--\s*(?:rollback|precondition|preconditions|comment|validCheckSum|ignoreLines)\b`)
 )
+
+type liquibaseFormat struct{ about }
+
+// detectFile: the `--liquibase formatted sql` header.
+func (liquibaseFormat) detectFile(b []byte) bool { return reLiquibase.Match(b) }
+
+func (liquibaseFormat) detect(fs.FS, []string) bool { return false }
+
+func (f *liquibaseFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
+	return collectNumbered(fsys, d, f.name, reNumbered, true)
+}
+
+// order: by file name, then each runOnChange changeset split into a file of its own.
+func (f *liquibaseFormat) order(srcs []*source) ([]*source, error) {
+	srcs, err := orderNames(srcs, f.name)
+	if err != nil {
+		return nil, err
+	}
+	return splitRunOnChange(srcs)
+}
+
+func (liquibaseFormat) version(s *source) string {
+	if p, ok := s.meta.(*liquibasePart); ok {
+		return p.version
+	}
+	return s.raw
+}
+
+func (liquibaseFormat) baseline(v string) string { return v }
 
 // liquibaseChangeset is one `--changeset author:id` section of a formatted SQL file.
 type liquibaseChangeset struct {
@@ -71,16 +117,16 @@ func parseLiquibase(src string) ([]*liquibaseChangeset, error) {
 	return out, nil
 }
 
-// liquibaseStatements gives the statements of every changeset, in order. A changeset with
+// statements gives the statements of every changeset, in order. A changeset with
 // splitStatements:false is one statement; runInTransaction:false on any changeset makes the
 // file run outside a transaction (atlas chooses per file, Liquibase per changeset).
-func liquibaseStatements(s *source) ([]*migrate.Stmt, txChoice, error) {
+func (liquibaseFormat) statements(s *source) ([]*migrate.Stmt, txChoice, error) {
 	sets, err := parseLiquibase(string(s.data))
 	if err != nil {
 		return nil, txChoice{}, err
 	}
-	if s.part != nil {
-		sets = sets[s.part.from:s.part.to]
+	if p, ok := s.meta.(*liquibasePart); ok {
+		sets = sets[p.from:p.to]
 	}
 	var (
 		stmts []*migrate.Stmt
@@ -128,7 +174,6 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 type liquibasePart struct {
 	from, to int
 	version  string
-	rerun    bool
 }
 
 // splitRunOnChange gives each runOnChange changeset a file of its own whose version carries the
@@ -161,13 +206,14 @@ func splitRunOnChange(srcs []*source) ([]*source, error) {
 		}
 		if first > 0 {
 			head := *s
-			head.part = &liquibasePart{from: 0, to: first, version: s.raw}
+			head.meta = &liquibasePart{from: 0, to: first, version: s.raw}
 			out = append(out, &head)
 		}
 		for i := first; i < len(sets); i++ {
 			p := *s
 			p.desc = s.desc + "_" + sets[i].id
-			p.part = &liquibasePart{from: i, to: i + 1, rerun: true,
+			p.rerun = true
+			p.meta = &liquibasePart{from: i, to: i + 1,
 				version: s.raw + encodeNumber(uint64(i-first+1)) + "-" + liquibaseChecksum(sets[i])}
 			out = append(out, &p)
 		}
