@@ -87,6 +87,30 @@ func TestDeletionPreCheck(t *testing.T) {
 	assert.Equal(t, Health{StatusHealthy, ""}, h)
 }
 
+// metadata.managedFields is not given to scripts (no health check reads the API server's field
+// bookkeeping, and building its tables was most of an evaluation); everything else is, as
+// Argo CD gives it, the rest of metadata included.
+func TestObjectWithoutManagedFields(t *testing.T) {
+	s, err := Compile(`
+local m = obj.metadata
+if m.managedFields ~= nil or obj.spec.size ~= 3 or m.labels.app ~= "w" then
+  return {status = "Degraded", message = "unexpected object"}
+end
+return {status = "Healthy", message = m.name}`, false)
+	require.NoError(t, err)
+	o := widget()
+	o.Object["spec"] = map[string]any{"size": int64(3)}
+	o.SetLabels(map[string]string{"app": "w"})
+	o.Object["metadata"].(map[string]any)["managedFields"] = []any{map[string]any{
+		"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1",
+		"fieldsV1": map[string]any{"f:spec": map[string]any{"f:size": map[string]any{}}},
+	}}
+	h, err := s.Health(o)
+	require.NoError(t, err)
+	assert.Equal(t, Health{StatusHealthy, o.GetName()}, h)
+	assert.NotNil(t, o.Object["metadata"].(map[string]any)["managedFields"], "the caller's object is left as it was")
+}
+
 // A pooled state must not carry anything from one evaluation to the next.
 func TestPooledStateIsolation(t *testing.T) {
 	s, err := Compile(`
