@@ -33,6 +33,15 @@ kind: AtlasMigration
 metadata: {name: x, generation: 2, annotations: {kubectl-atlas.io/target-version: "3"}}
 status: {observedGeneration: 2, lastAppliedVersion: "3", conditions: [{type: Ready, status: "True", reason: Applied}]}`, true,
 			Result{Healthy, "applied version 3"}},
+		{"another kind of the group: the generic rule", `apiVersion: db.atlasgo.io/v1alpha1
+kind: AtlasDriftCheck
+metadata: {name: x, generation: 2}
+status: {observedGeneration: 2, conditions: [{type: Ready, status: "False", reason: DriftDetected, message: "2 objects drifted"}, {type: Stalled, status: "True", reason: DriftDetected}]}`, true,
+			Result{Degraded, "DriftDetected: 2 objects drifted"}},
+		{"deleting: Argo CD v3.5.1's pre-check answers", `apiVersion: db.atlasgo.io/v1alpha1
+kind: AtlasMigration
+metadata: {name: x, deletionTimestamp: "2026-01-01T00:00:00Z", finalizers: [foregroundDeletion]}`, true,
+			Result{Progressing, "Pending deletion"}},
 		{"password redacted", `apiVersion: db.atlasgo.io/v1alpha1
 kind: AtlasSchema
 metadata: {name: x, generation: 2}
@@ -72,4 +81,24 @@ func TestEvaluateConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Judge (status, wait, apply, doctor) gives the script's answer on an object being deleted,
+// finalizers named, where Argo CD v3.5.1's pre-check says only "Pending deletion"; Get says the
+// same in Go for kinds outside the group.
+func TestDeletionNamesFinalizers(t *testing.T) {
+	for _, kind := range []string{"AtlasMigration", "AtlasSchema", "AtlasDriftCheck"} {
+		obj := object(t, "apiVersion: db.atlasgo.io/v1alpha1\nkind: "+kind+
+			"\nmetadata: {name: x, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [foregroundDeletion, example.com/x]}")
+		want := Result{Progressing, "Pending deletion; blocked by finalizers: foregroundDeletion, example.com/x"}
+		assert.Equal(t, want, Judge(obj), kind)
+		res, ok := Get(obj)
+		assert.True(t, ok)
+		assert.Equal(t, want, res, kind)
+		assert.Equal(t, want.Message, PendingDeletionMessage(obj.GetFinalizers()))
+	}
+	cm := object(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [example.com/x]}")
+	res, ok := Get(cm)
+	assert.True(t, ok)
+	assert.Equal(t, Result{Progressing, "Pending deletion; blocked by finalizers: example.com/x"}, res)
 }

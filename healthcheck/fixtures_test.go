@@ -14,7 +14,7 @@ import (
 func TestFixtures(t *testing.T) {
 	files, err := FindTestFiles(customizationsDir)
 	require.NoError(t, err)
-	require.Len(t, files, 2, "one health_test.yaml per kind")
+	require.Len(t, files, 3, "one health_test.yaml per kind with its own script, one for the generic script")
 	r := &Runner{Evaluator: Default()}
 	for _, f := range files {
 		cases, err := r.TestFile(f)
@@ -56,8 +56,12 @@ func TestFixturesCoverOperatorReasons(t *testing.T) {
 // The checked-in health.lua of each kind is what `healthcheck generate --format lua` prints, so
 // the folder can go upstream without running our tools.
 func TestCustomizationsUpToDate(t *testing.T) {
-	for _, kind := range Kinds {
-		path := filepath.Join(customizationsDir, "db.atlasgo.io", kind, "health.lua")
+	for _, kind := range append(Kinds, GenericKind) {
+		folder := kind
+		if kind == GenericKind {
+			folder = "_" // Argo CD's spelling of a wildcard in resource_customizations
+		}
+		path := filepath.Join(customizationsDir, "db.atlasgo.io", folder, "health.lua")
 		want, err := Render(GenerateOptions{Format: FormatLua, Kind: kind})
 		require.NoError(t, err)
 		got, err := os.ReadFile(path)
@@ -65,5 +69,21 @@ func TestCustomizationsUpToDate(t *testing.T) {
 		assert.Equal(t, string(want), string(got),
 			"healthcheck/%s differs from `kubectl atlas healthcheck generate --format lua --kind %s`: "+
 				"regenerate it with `make generate` (go generate ./healthcheck/) and commit it", path, kind)
+	}
+}
+
+// The generic script is one text for every kind it covers: what `generate --kind AtlasDriftCheck`
+// prints is what the wildcard entry holds.
+func TestGenericScriptIsOneText(t *testing.T) {
+	want, err := Script(GenericKind)
+	require.NoError(t, err)
+	for _, kind := range []string{"AtlasDriftCheck", "AtlasSecurityScan", "AtlasFutureKind2"} {
+		got, err := Script(kind)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, kind)
+	}
+	for _, bad := range []string{"", "atlasdriftcheck", "Atlas-Drift", "db.atlasgo.io/AtlasDriftCheck"} {
+		_, err := Script(bad)
+		assert.Error(t, err, bad)
 	}
 }

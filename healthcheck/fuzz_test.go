@@ -54,12 +54,15 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil || len(objs) < 2 {
 			return
 		}
-		for _, kind := range Kinds {
+		for _, kind := range []string{"AtlasMigration", "AtlasSchema", "AtlasDriftCheck"} { // the generic script too
 			u := &unstructured.Unstructured{Object: objs[1].Object}
 			u.Object["apiVersion"], u.Object["kind"] = "db.atlasgo.io/v1alpha1", kind
 			res, ok, err := Evaluate(u)
 			if !ok || err != nil || res.Status == "" || res.Status == Unknown {
 				t.Fatalf("%s: %v %v %+v", kind, ok, err, res)
+			}
+			if res := Judge(u); res.Status == "" || res.Status == Unknown {
+				t.Fatalf("%s without the deletion pre-check: %+v", kind, res)
 			}
 		}
 	})

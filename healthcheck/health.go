@@ -48,8 +48,17 @@ type Result struct {
 //go:embed scripts/*.lua
 var scriptFS embed.FS
 
-// Kinds are the kinds the project ships scripts for, in output order.
+// Kinds are the kinds the project ships scripts of their own for, in output order. Every other
+// kind of the group gets the generic script (GenericKind).
 var Kinds = []string{atlas.KindAtlasMigration, atlas.KindAtlasSchema}
+
+// GenericKind stands for every kind of the group without a script of its own: the override key
+// "db.atlasgo.io/*" (Argo CD matches it as a glob) and the folder "_" of the
+// resource_customizations layout (Argo CD's spelling of a wildcard in folder names).
+const GenericKind = "*"
+
+// GenericKey is the argocd-cm override key of the generic script.
+var GenericKey = OverrideKey(schema.GroupKind{Group: atlas.Group, Kind: GenericKind})
 
 const scriptHeader = `-- Health of a db.atlasgo.io %s (Atlas Operator), by kubectl-atlas.
 -- Written for Argo CD's default Lua VM: base and table libraries only (no string, no math).
@@ -57,14 +66,30 @@ const scriptHeader = `-- Health of a db.atlasgo.io %s (Atlas Operator), by kubec
 
 `
 
-// Script returns the project's health script for an Atlas kind (AtlasSchema or AtlasMigration).
+// genericHeader names no kind: the generic script is the same text for every kind it covers.
+const genericHeader = `-- Health of any kind of db.atlasgo.io (Atlas Operator) without a script of its own, by
+-- kubectl-atlas: the rule on the conditions every kind has (Ready, Reconciling, Stalled) and
+-- observedGeneration.
+-- Written for Argo CD's default Lua VM: base and table libraries only (no string, no math).
+-- Source and tests: https://github.com/kubectl-atlas/kubectl-atlas (healthcheck/).
+
+`
+
+// Script returns the project's health script for a kind of the group: the kind's own script for
+// AtlasMigration and AtlasSchema, the generic one for any other kind name (or GenericKind).
 func Script(kind string) (string, error) {
-	if !slices.Contains(Kinds, kind) {
-		return "", fmt.Errorf("no health script for kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
+	if !slices.Contains(Kinds, kind) && kind != GenericKind && !atlas.ValidKindName(kind) {
+		return "", fmt.Errorf("no health script for kind %q: want a kind name such as %s (kinds are case-sensitive)", kind, strings.Join(Kinds, " or "))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, scriptHeader, kind)
-	for _, part := range []string{"lib.lua", kind + ".lua", "flow.lua"} {
+	part := kind + ".lua"
+	if slices.Contains(Kinds, kind) {
+		fmt.Fprintf(&b, scriptHeader, kind)
+	} else {
+		b.WriteString(genericHeader)
+		part = "generic.lua"
+	}
+	for _, part := range []string{"lib.lua", part, "flow.lua"} {
 		data, err := scriptFS.ReadFile("scripts/" + part)
 		if err != nil {
 			return "", err
@@ -153,26 +178,40 @@ func (e *Evaluator) Lookup(gk schema.GroupKind) string {
 // redaction: the deletion pre-check, then the script; a script error gives Unknown with the
 // error text, and the error. ok is false when no script covers the object.
 func (e *Evaluator) Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
+	if e.Lookup(obj.GroupVersionKind().GroupKind()) == "" {
+		return Result{}, false, nil
+	}
+	if lua.PendingDeletion(obj) {
+		return Result{Status: Progressing, Message: lua.MessagePendingDeletion}, true, nil
+	}
+	return e.EvaluateScript(obj)
+}
+
+// EvaluateScript runs the script covering obj without Argo CD v3.5.1's deletion pre-check, as
+// Argo CD's own health_test.yaml runner does and as Argo CD after v3.5 runs scripts on objects
+// being deleted: the scripts then name the finalizers a deletion waits for.
+func (e *Evaluator) EvaluateScript(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
 	key := e.Lookup(obj.GroupVersionKind().GroupKind())
 	if key == "" {
 		return Result{}, false, nil
 	}
 	c := e.exact[key]
-	if lua.PendingDeletion(obj) {
-		return Result{Status: Progressing, Message: lua.MessagePendingDeletion}, true, nil
-	}
 	if c.err != nil {
 		return Result{Status: Unknown, Message: c.err.Error()}, true, c.err
 	}
-	h, err := c.script.ResourceHealth(obj)
-	return Result{Status: HealthStatus(h.Status), Message: h.Message}, true, err
+	h, err := c.script.Health(obj)
+	if err != nil {
+		return Result{Status: Unknown, Message: err.Error()}, true, err
+	}
+	return Result{Status: HealthStatus(h.Status), Message: h.Message}, true, nil
 }
 
 // DefaultOverrides are the project's scripts as argocd-cm overrides (without open libs, as
-// `healthcheck generate` writes them).
+// `healthcheck generate --wildcard` writes them): one per kind with its own script, and the
+// generic one for every other kind of the group.
 func DefaultOverrides() map[string]Override {
 	out := map[string]Override{}
-	for _, k := range Kinds {
+	for _, k := range append(slices.Clone(Kinds), GenericKind) {
 		s, err := Script(k)
 		if err != nil {
 			panic(err) // embedded at build time
@@ -209,14 +248,17 @@ func Evaluate(obj *unstructured.Unstructured) (res Result, ok bool, err error) {
 	return res, ok, err
 }
 
-// Judge is the verdict of the project's health script on an Atlas object (the one
-// interpretation of its conditions), with credentials redacted from the message.
+// Judge is the verdict of the project's health script on an object of the group (the one
+// interpretation of its conditions), with credentials redacted from the message. An object being
+// deleted gets the script's answer, which names the finalizers left (Argo CD v3.5.1 shows only
+// "Pending deletion": it answers before the script runs).
 func Judge(obj *unstructured.Unstructured) Result {
-	res, _, err := Evaluate(obj)
+	res, _, err := defaultEvaluator().EvaluateScript(obj)
+	res.Message = redact.String(res.Message)
 	if err != nil {
 		return Result{Status: Unknown, Message: "health check failed: " + redact.String(err.Error())}
 	}
-	return res // Evaluate has redacted the message
+	return res
 }
 
 // MaxMessage is the longest message a Kubernetes condition holds (metav1.Condition). With the

@@ -14,7 +14,7 @@ import (
 // The kustomize output patches an installed argocd-cm: it adds the two keys and keeps the rest.
 func TestKustomizePatchWithKrusty(t *testing.T) {
 	dir := t.TempDir()
-	patch, err := Render(GenerateOptions{Format: FormatKustomize})
+	patch, err := Render(GenerateOptions{Format: FormatKustomize, Wildcard: true})
 	require.NoError(t, err)
 	files := map[string]string{
 		"install.yaml": `apiVersion: v1

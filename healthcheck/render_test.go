@@ -47,13 +47,53 @@ func TestRender(t *testing.T) {
 	assert.ErrorContains(t, err, "--kind")
 	_, err = Render(GenerateOptions{Format: "json"})
 	assert.ErrorContains(t, err, "unknown format")
-	_, err = Render(GenerateOptions{Kind: "Deployment"})
+	_, err = Render(GenerateOptions{Kind: "atlasdriftcheck"})
 	assert.ErrorContains(t, err, "unknown kind")
+}
+
+// --wildcard: the generic script under db.atlasgo.io/* in the nested key (ConfigMap keys cannot
+// hold a '*'), beside the split keys, in every format; --kind picks one kind, generic or not.
+func TestRenderWildcard(t *testing.T) {
+	generic, err := Script(GenericKind)
+	require.NoError(t, err)
+	for _, format := range []string{FormatArgoCDConfigMap, FormatLegacy, FormatHelm, FormatKustomize} {
+		t.Run(format, func(t *testing.T) {
+			b, err := Render(GenerateOptions{Format: format, Wildcard: true})
+			require.NoError(t, err)
+			ov, err := ParseArgoCDConfigMap(b)
+			require.NoError(t, err)
+			assert.Equal(t, Override{HealthLua: generic, UseOpenLibs: true}, ov[GenericKey])
+			for _, k := range Kinds {
+				s, _ := Script(k)
+				assert.Equal(t, Override{HealthLua: s, UseOpenLibs: true}, ov["db.atlasgo.io/"+k])
+			}
+			assert.NotContains(t, string(b), "_*", "no '*' in a ConfigMap key")
+			e, err := NewEvaluator(ov)
+			require.NoError(t, err)
+			res, ok, err := e.Evaluate(object(t, "apiVersion: db.atlasgo.io/v1alpha1\nkind: AtlasDriftCheck\nmetadata: {name: x}"))
+			require.NoError(t, err)
+			assert.True(t, ok)
+			assert.Equal(t, Result{Progressing, "Waiting for Atlas Operator"}, res)
+		})
+	}
+	one, err := Render(GenerateOptions{Kind: "AtlasDriftCheck"})
+	require.NoError(t, err)
+	ov, err := ParseArgoCDConfigMap(one)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]Override{"db.atlasgo.io/AtlasDriftCheck": {HealthLua: generic, UseOpenLibs: true}}, ov)
+	star, err := Render(GenerateOptions{Kind: GenericKind, NoOpenLibs: true})
+	require.NoError(t, err)
+	ov, err = ParseArgoCDConfigMap(star)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]Override{GenericKey: {HealthLua: generic}}, ov)
+	lua, err := Render(GenerateOptions{Format: FormatLua, Kind: "AtlasSecurityScan"})
+	require.NoError(t, err)
+	assert.Equal(t, generic, string(lua))
 }
 
 // The scripts use nothing Argo CD's default VM lacks.
 func TestScriptsUseOnlyBaseAndTable(t *testing.T) {
-	for _, k := range Kinds {
+	for _, k := range append(Kinds, GenericKind) {
 		s, err := Script(k)
 		require.NoError(t, err)
 		for _, line := range strings.Split(s, "\n") {

@@ -98,10 +98,12 @@ type Runner struct {
 
 // Object evaluates one object.
 func (r *Runner) Object(source string, obj *unstructured.Unstructured) Case {
-	return r.object(r.Evaluator, "", source, obj)
+	return r.object(r.Evaluator, "", source, obj, false)
 }
 
-func (r *Runner) object(e *Evaluator, scriptName, source string, obj *unstructured.Unstructured) Case {
+// object judges obj; script leaves out Argo CD v3.5.1's deletion pre-check, as Argo CD's own
+// health_test.yaml runner does.
+func (r *Runner) object(e *Evaluator, scriptName, source string, obj *unstructured.Unstructured, script bool) Case {
 	c := Case{Source: source, Kind: obj.GetKind(), Name: obj.GetName()}
 	if ns := obj.GetNamespace(); ns != "" {
 		c.Name = ns + "/" + obj.GetName()
@@ -113,7 +115,11 @@ func (r *Runner) object(e *Evaluator, scriptName, source string, obj *unstructur
 	if scriptName != "" {
 		c.Script = scriptName
 	}
-	res, _, err := e.Evaluate(obj)
+	evaluate := e.Evaluate
+	if script {
+		evaluate = e.EvaluateScript
+	}
+	res, _, err := evaluate(obj)
 	c.Got, c.Err = res, err
 	return c
 }
@@ -136,7 +142,8 @@ func (r *Runner) ObjectFile(path string) ([]Case, error) {
 }
 
 // TestFile runs a health_test.yaml. A health.lua beside it (Argo CD's layout) is the script under
-// test, without open libs; otherwise the Runner's evaluator picks the script by group/kind.
+// test, without open libs; otherwise the Runner's evaluator picks the script by group/kind. As in
+// Argo CD's own runner, the script also judges objects being deleted (no pre-check).
 func (r *Runner) TestFile(path string) ([]Case, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -169,7 +176,7 @@ func (r *Runner) TestFile(path string) ([]Case, error) {
 		if len(objs) != 1 {
 			return nil, fmt.Errorf("%s: tests[%d].inputPath %s holds %d objects, want exactly one", path, i, tc.InputPath, len(objs))
 		}
-		c := r.object(e, scriptName, source, objs[0])
+		c := r.object(e, scriptName, source, objs[0], true)
 		c.Input = tc.InputPath
 		want := tc.HealthStatus
 		c.Want = &want

@@ -40,13 +40,14 @@ type HealthcheckGenerateOptions struct {
 	Format   string
 	Kind     string
 	OpenLibs bool
+	Wildcard bool
 	genericiooptions.IOStreams
 }
 
 func newCmdHealthcheckGenerate(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &HealthcheckGenerateOptions{IOStreams: streams}
 	cmd := &cobra.Command{
-		Use:   "generate [--format argocd-cm|legacy|helm|kustomize|lua] [--kind AtlasSchema|AtlasMigration]",
+		Use:   "generate [--format argocd-cm|legacy|helm|kustomize|lua] [--kind KIND] [--wildcard]",
 		Short: "Print the Atlas health checks for Argo CD (argocd-cm, Helm values, kustomize patch or bare Lua)",
 		Long: `Print the Atlas health checks for Argo CD. The output is deterministic: regenerating gives no diff.
 
@@ -58,7 +59,20 @@ Formats:
   kustomize  a patch for argocd-cm, to list under patches: in the kustomization that installs Argo CD
   lua        the bare script of one kind (needs --kind)
 
-Every format but lua also sets useOpenLibs for the two kinds: it gives these scripts (and no
+Kinds: AtlasSchema and AtlasMigration have scripts of their own. Every other kind of
+db.atlasgo.io (AtlasDriftCheck and AtlasSecurityScan in operator v0.8, kinds to come) gets the
+generic script, which reads only the conditions every kind has (Ready, Reconciling, Stalled) and
+observedGeneration: --kind AtlasDriftCheck prints it under that kind's key, and --wildcard adds
+it for all of them at once under db.atlasgo.io/* (Argo CD matches the key as a glob). ConfigMap
+keys cannot hold a '*', so the wildcard goes in the nested resource.customizations key, which
+Argo CD reads beside the split keys; it replaces a resource.customizations key your argocd-cm
+already has (merge the two by hand then). --kind '*' prints the wildcard entry alone.
+
+Objects being deleted: the scripts answer Progressing "Pending deletion; blocked by finalizers:
+..." (Argo CD v3.5.1 answers Progressing "Pending deletion" itself before any script runs; later
+Argo CD runs the script).
+
+Every format but lua also sets useOpenLibs for each script: it gives these scripts (and no
 other script) gopher-lua's string library, which Argo CD's default VM lacks, so they mask the
 credentials the operator copies into its messages (e.g. a whole database URL it cannot parse)
 before Argo CD shows them in the Application. They call nothing else of the opened libraries.
@@ -73,8 +87,12 @@ Exit codes: 0 success, 2 usage error.`,
   kubectl atlas healthcheck generate --format helm > atlas-health-values.yaml
   helm upgrade argocd argo/argo-cd -n argocd -f values.yaml -f atlas-health-values.yaml
 
+  # Also every other kind of the group (AtlasDriftCheck, AtlasSecurityScan, ...)
+  kubectl atlas healthcheck generate --wildcard
+
   # One script, e.g. to review it
-  kubectl atlas healthcheck generate --format lua --kind AtlasMigration`,
+  kubectl atlas healthcheck generate --format lua --kind AtlasMigration
+  kubectl atlas healthcheck generate --format lua --kind AtlasDriftCheck   # the generic rule`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Validate(); err != nil {
@@ -84,8 +102,9 @@ Exit codes: 0 success, 2 usage error.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Format, "format", healthcheck.FormatArgoCDConfigMap, "Output format: "+strings.Join(healthcheck.Formats, ", "))
-	cmd.Flags().StringVar(&o.Kind, "kind", "", "Only this kind (AtlasSchema or AtlasMigration); required with --format lua")
-	cmd.Flags().BoolVar(&o.OpenLibs, "open-libs", true, "Set useOpenLibs for the two kinds, so the scripts can mask credentials in messages (false: Argo CD's default VM, messages unredacted)")
+	cmd.Flags().StringVar(&o.Kind, "kind", "", "Only this kind of db.atlasgo.io (AtlasSchema, AtlasMigration, any other kind name for the generic script, '*' for the wildcard entry); required with --format lua")
+	cmd.Flags().BoolVar(&o.OpenLibs, "open-libs", true, "Set useOpenLibs for each script, so the scripts can mask credentials in messages (false: Argo CD's default VM, messages unredacted)")
+	cmd.Flags().BoolVar(&o.Wildcard, "wildcard", false, "Add the generic script for every other kind of db.atlasgo.io under the key db.atlasgo.io/* (in the nested resource.customizations key)")
 	cmd.SetFlagErrorFunc(flagError)
 	return cmd
 }
@@ -96,14 +115,17 @@ func (o *HealthcheckGenerateOptions) Validate() error {
 		return exitcode.UsageErrorf("--format must be one of %s, not %q", strings.Join(healthcheck.Formats, ", "), o.Format)
 	}
 	if o.Format == healthcheck.FormatLua && o.Kind == "" {
-		return exitcode.UsageErrorf("--format lua prints one script: pass --kind AtlasSchema or --kind AtlasMigration")
+		return exitcode.UsageErrorf("--format lua prints one script: pass --kind AtlasSchema, --kind AtlasMigration or another kind of the group")
+	}
+	if o.Wildcard && o.Kind != "" {
+		return exitcode.UsageErrorf("--wildcard adds every other kind, --kind picks one: pass one of them (--kind '*' is the wildcard entry alone)")
 	}
 	return nil
 }
 
 // Run renders and prints.
 func (o *HealthcheckGenerateOptions) Run() error {
-	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: o.Format, Kind: o.Kind, NoOpenLibs: !o.OpenLibs})
+	b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: o.Format, Kind: o.Kind, NoOpenLibs: !o.OpenLibs, Wildcard: o.Wildcard})
 	if err != nil {
 		return exitcode.UsageErrorf("%v", err)
 	}
@@ -130,7 +152,8 @@ func newCmdHealthcheckTest(streams genericiooptions.IOStreams, configFlags *gene
 		Use:   "test [-f FILE|DIR]... [TYPE[/NAME] ...] [--argocd-cm FILE]",
 		Short: "Run health checks exactly as Argo CD would: on health_test.yaml cases, object files or live objects",
 		Long: `Run health checks exactly as Argo CD's Lua VM would (same libraries, same conversion of the
-object, same 1 s limit, same result rules, same "Pending deletion" pre-check).
+object, same 1 s limit, same result rules, same "Pending deletion" pre-check of v3.5.1 for
+objects; health_test.yaml cases run the script on deleting objects too, as Argo CD's own runner).
 
 Inputs:
   -f health_test.yaml   Argo CD's test format: tests: [{inputPath, healthStatus: {status, message}}];

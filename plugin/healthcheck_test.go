@@ -73,8 +73,17 @@ func TestHealthcheckGenerate(t *testing.T) {
 	require.Equal(t, 0, code)
 	s, _ := healthcheck.Script("AtlasMigration")
 	assert.Equal(t, s, out)
+	out, _, code = runHealthcheck(t, "generate", "--format", "lua", "--kind", "AtlasDriftCheck")
+	require.Equal(t, 0, code)
+	s, _ = healthcheck.Script(healthcheck.GenericKind)
+	assert.Equal(t, s, out, "any other kind of the group: the generic script")
+	out, _, code = runHealthcheck(t, "generate", "--wildcard")
+	require.Equal(t, 0, code)
+	ov, err := healthcheck.ParseArgoCDConfigMap([]byte(out))
+	require.NoError(t, err)
+	assert.Equal(t, healthcheck.Override{HealthLua: s, UseOpenLibs: true}, ov["db.atlasgo.io/*"])
 
-	for _, args := range [][]string{{"--format", "lua"}, {"--format", "xml"}, {"--kind", "Deployment"}, {"extra"}} {
+	for _, args := range [][]string{{"--format", "lua"}, {"--format", "xml"}, {"--kind", "deployment"}, {"--kind", "AtlasDriftCheck", "--wildcard"}, {"extra"}} {
 		_, errOut, code := runHealthcheck(t, append([]string{"generate"}, args...)...)
 		assert.Equal(t, exitcode.Usage, code, "%v: %s", args, errOut)
 	}
@@ -83,7 +92,7 @@ func TestHealthcheckGenerate(t *testing.T) {
 func TestHealthcheckTestFixtures(t *testing.T) {
 	out, errOut, code := runHealthcheck(t, "test", "-f", "../healthcheck/resource_customizations")
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "89 checked, 89 passed, 0 failed")
+	assert.Contains(t, out, "103 checked, 103 passed, 0 failed")
 	// Printed messages never carry the fixtures' passwords.
 	assert.NotContains(t, out, "S3cr3t!")
 	assert.NotContains(t, out, "hunter2")

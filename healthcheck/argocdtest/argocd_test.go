@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,6 +26,7 @@ import (
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
+	"github.com/kubectl-atlas/kubectl-atlas/lua"
 )
 
 // customizations is the fixtures folder in Argo CD's resource_customizations layout.
@@ -50,11 +52,12 @@ func overridesFrom(t testing.TB, data map[string]string) map[string]appv1.Resour
 	return ov
 }
 
-// renderedData is the data of a Render output in the given format (for helm, configs.cm),
-// without the useOpenLibs keys (Argo CD's default VM); tests that want them add them.
+// renderedData is the data of a Render output in the given format (for helm, configs.cm), with
+// the generic script for every other kind of the group (--wildcard), without the useOpenLibs
+// keys (Argo CD's default VM); tests that want them add them.
 func renderedData(t testing.TB, format string) map[string]string {
 	t.Helper()
-	return renderedDataWith(t, healthcheck.GenerateOptions{Format: format, NoOpenLibs: true})
+	return renderedDataWith(t, healthcheck.GenerateOptions{Format: format, NoOpenLibs: true, Wildcard: true})
 }
 
 func renderedDataWith(t testing.TB, opts healthcheck.GenerateOptions) map[string]string {
@@ -76,7 +79,7 @@ func renderedDataWith(t testing.TB, opts healthcheck.GenerateOptions) map[string
 }
 
 type fixture struct {
-	kind, input string
+	kind, input string // kind is the object's kind
 	want        healthcheck.Result
 	obj         *unstructured.Unstructured
 }
@@ -84,8 +87,8 @@ type fixture struct {
 func fixtures(t testing.TB) []fixture {
 	t.Helper()
 	var out []fixture
-	for _, kind := range healthcheck.Kinds {
-		dir := filepath.Join(customizations, "db.atlasgo.io", kind)
+	for _, folder := range append(slices.Clone(healthcheck.Kinds), "_") { // "_": the generic script
+		dir := filepath.Join(customizations, "db.atlasgo.io", folder)
 		b, err := os.ReadFile(filepath.Join(dir, healthcheck.TestFileName))
 		require.NoError(t, err)
 		tf, err := healthcheck.ParseTestFile(b)
@@ -96,11 +99,23 @@ func fixtures(t testing.TB) []fixture {
 			objs, err := healthcheck.DecodeObjects(b)
 			require.NoError(t, err)
 			require.Len(t, objs, 1)
-			out = append(out, fixture{kind: kind, input: tc.InputPath, want: tc.HealthStatus, obj: objs[0]})
+			out = append(out, fixture{kind: objs[0].GetKind(), input: tc.InputPath, want: tc.HealthStatus, obj: objs[0]})
 		}
 	}
-	require.Greater(t, len(out), 50)
+	require.Greater(t, len(out), 100)
 	return out
+}
+
+// argoScriptHealth is the script's own answer through Argo CD's override (util/lua's
+// ResourceHealthOverrides), without gitops-engine's deletion pre-check: what Argo CD after v3.5
+// shows for an object being deleted, and what Argo CD's health_test.yaml runner checks.
+func argoScriptHealth(t testing.TB, ov map[string]appv1.ResourceOverride, obj *unstructured.Unstructured) (healthcheck.Result, error) {
+	t.Helper()
+	h, err := argolua.ResourceHealthOverrides(ov).GetResourceHealth(obj)
+	if h == nil {
+		return healthcheck.Result{}, err
+	}
+	return healthcheck.Result{Status: healthcheck.HealthStatus(h.Status), Message: h.Message}, err
 }
 
 func argoHealth(t testing.TB, ov map[string]appv1.ResourceOverride, obj *unstructured.Unstructured) (healthcheck.Result, error) {
@@ -115,7 +130,7 @@ func argoHealth(t testing.TB, ov map[string]appv1.ResourceOverride, obj *unstruc
 // Every generated format gives Argo CD the same scripts, byte for byte.
 func TestFormatsLoadIntoArgoCD(t *testing.T) {
 	want := map[string]string{}
-	for _, kind := range healthcheck.Kinds {
+	for _, kind := range append(slices.Clone(healthcheck.Kinds), healthcheck.GenericKind) {
 		s, err := healthcheck.Script(kind)
 		require.NoError(t, err)
 		want["db.atlasgo.io/"+kind] = s
@@ -128,13 +143,13 @@ func TestFormatsLoadIntoArgoCD(t *testing.T) {
 				assert.False(t, ov[key].UseOpenLibs, key)
 			}
 			// The default output opens the libraries to our two scripts, and Argo CD reads it so.
-			open := overridesFrom(t, renderedDataWith(t, healthcheck.GenerateOptions{Format: format}))
+			open := overridesFrom(t, renderedDataWith(t, healthcheck.GenerateOptions{Format: format, Wildcard: true}))
 			for key, script := range want {
 				assert.Equal(t, script, open[key].HealthLua, key)
 				assert.True(t, open[key].UseOpenLibs, key)
 			}
 			// Our own parser reads the same.
-			b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format})
+			b, err := healthcheck.Render(healthcheck.GenerateOptions{Format: format, Wildcard: true})
 			require.NoError(t, err)
 			ours, err := healthcheck.ParseArgoCDConfigMap(b)
 			require.NoError(t, err)
@@ -145,31 +160,76 @@ func TestFormatsLoadIntoArgoCD(t *testing.T) {
 	}
 }
 
-// Every fixture through Argo CD's real code, with our scripts loaded as argocd-cm split keys and
-// without open libs, gives the fixture's expected (status, message) and the same as our VM.
+// Every fixture through Argo CD's real code, with our scripts loaded as argocd-cm split keys (and
+// the generic one through the db.atlasgo.io/* wildcard) and without open libs, gives the fixture's
+// expected (status, message) and the same as our VM. Objects being deleted: see
+// TestDeletionBothWays.
 func TestFixturesInArgoCD(t *testing.T) {
 	ov := overridesFrom(t, renderedData(t, healthcheck.FormatArgoCDConfigMap))
 	for _, f := range fixtures(t) {
 		t.Run(f.kind+"/"+f.input, func(t *testing.T) {
-			got, err := argoHealth(t, ov, f.obj)
+			got, err := argoScriptHealth(t, ov, f.obj)
 			require.NoError(t, err)
 			assert.Equal(t, f.want, got, "Argo CD's VM")
-			ours, ok, err := healthcheck.Default().Evaluate(f.obj)
+			ours, ok, err := healthcheck.Default().EvaluateScript(f.obj)
 			require.NoError(t, err)
 			require.True(t, ok)
 			assert.Equal(t, got, ours, "our VM")
+			if f.obj.GetDeletionTimestamp() != nil {
+				return
+			}
+			got, err = argoHealth(t, ov, f.obj)
+			require.NoError(t, err)
+			assert.Equal(t, f.want, got, "Argo CD v3.5.1's controller path")
 		})
+	}
+}
+
+// An object being deleted, both ways Argo CD judges it: v3.5.1's controller answers Progressing
+// "Pending deletion" before any script runs (gitops-engine's pre-check); Argo CD after v3.5 runs
+// the script, which answers Progressing too and names the finalizers left. The verdict is the same
+// both ways and the message of v3.5.1 is where ours starts (the same text when no finalizer is
+// left); kubectl-atlas's own verbs (healthcheck.Get) give the script's answer.
+func TestDeletionBothWays(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		ov := overridesFrom(t, renderedDataWith(t, healthcheck.GenerateOptions{Format: healthcheck.FormatArgoCDConfigMap, NoOpenLibs: !open, Wildcard: true}))
+		deleting := 0
+		for _, f := range fixtures(t) {
+			if f.obj.GetDeletionTimestamp() == nil {
+				continue
+			}
+			deleting++
+			t.Run(fmt.Sprintf("%s/%s/openLibs=%v", f.kind, f.input, open), func(t *testing.T) {
+				before, err := argoHealth(t, ov, f.obj)
+				require.NoError(t, err)
+				assert.Equal(t, healthcheck.Result{Status: healthcheck.Progressing, Message: "Pending deletion"}, before, "v3.5.1")
+				ours, _, err := healthcheck.Default().Evaluate(f.obj)
+				require.NoError(t, err)
+				assert.Equal(t, before, ours, "our VM with v3.5.1's pre-check")
+
+				after, err := argoScriptHealth(t, ov, f.obj)
+				require.NoError(t, err)
+				assert.Equal(t, f.want, after, "the script, as Argo CD after v3.5 runs it")
+				assert.Equal(t, before.Status, after.Status, "the same verdict both ways")
+				assert.True(t, strings.HasPrefix(after.Message, before.Message), after.Message)
+				if len(f.obj.GetFinalizers()) == 0 {
+					assert.Equal(t, before, after)
+				} else {
+					assert.Equal(t, healthcheck.PendingDeletionMessage(f.obj.GetFinalizers()), after.Message)
+				}
+				got, ok := healthcheck.Get(f.obj)
+				require.True(t, ok)
+				assert.Equal(t, after, got, "kubectl-atlas's verbs")
+			})
+		}
+		assert.Equal(t, 4, deleting, "a deleting fixture per kind, and one without finalizers")
 	}
 }
 
 // With useOpenLibs the scripts redact passwords themselves, and Argo CD then shows exactly what
 // kubectl-atlas prints (healthcheck.Evaluate redacts in Go).
 func TestFixturesInArgoCDWithOpenLibs(t *testing.T) {
-	data := renderedData(t, healthcheck.FormatArgoCDConfigMap)
-	for _, kind := range healthcheck.Kinds {
-		data["resource.customizations.useOpenLibs.db.atlasgo.io_"+kind] = "true"
-	}
-	ov := overridesFrom(t, data)
+	ov := overridesFrom(t, renderedDataWith(t, healthcheck.GenerateOptions{Format: healthcheck.FormatArgoCDConfigMap, Wildcard: true}))
 	redacted := 0
 	for _, f := range fixtures(t) {
 		t.Run(f.kind+"/"+f.input, func(t *testing.T) {
@@ -179,8 +239,12 @@ func TestFixturesInArgoCDWithOpenLibs(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok)
 			assert.Equal(t, ours, got)
-			assert.Equal(t, redact.String(f.want.Message), got.Message)
-			if got.Message != f.want.Message {
+			want := f.want
+			if f.obj.GetDeletionTimestamp() != nil {
+				want.Message = lua.MessagePendingDeletion // v3.5.1's pre-check answers first
+			}
+			assert.Equal(t, redact.String(want.Message), got.Message)
+			if got.Message != want.Message {
 				redacted++
 				assert.Contains(t, got.Message, "xxxxx@")
 			}
@@ -199,7 +263,9 @@ func TestBuiltinDifferencesTable(t *testing.T) {
 	for _, f := range fixtures(t) {
 		theirs, err := argoHealth(t, builtin, f.obj)
 		require.NoError(t, err)
-		require.NotEmpty(t, theirs.Status, "Argo CD ships a built-in check for %s", f.kind)
+		if f.kind == "AtlasMigration" || f.kind == "AtlasSchema" {
+			require.NotEmpty(t, theirs.Status, "Argo CD ships a built-in check for %s", f.kind)
+		}
 		if theirs == f.want {
 			same++
 			continue
@@ -237,6 +303,9 @@ func cell(r healthcheck.Result) string {
 	}
 	msg = strings.ReplaceAll(msg, "|", `\|`)
 	msg = strings.ReplaceAll(msg, "`", "'")
+	if r.Status == "" {
+		return "no health check (a sync wave does not wait)"
+	}
 	if msg == "" {
 		return "**" + string(r.Status) + "**"
 	}

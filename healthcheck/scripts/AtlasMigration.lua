@@ -2,7 +2,7 @@
 
 local TARGET_VERSION = "kubectl-atlas.io/target-version"
 
-local function healthy(meta, status)
+local function healthy(meta, status, ready)
   -- Editing the migration ConfigMap does not bump the generation: a Ready=True from the previous
   -- directory lingers until the operator catches up. The target version tells them apart.
   -- Atlas counts a version as applied when it is not above the last revision, comparing the
@@ -27,4 +27,6 @@ end
 local function approval_url(status)
   return text(status.approvalUrl)
 end
+
+local otherwise = failed
 

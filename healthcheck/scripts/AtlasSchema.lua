@@ -1,6 +1,6 @@
 -- AtlasSchema: Ready=True is healthy; the plan to approve is at planLink (or planURL).
 
-local function healthy(meta, status)
+local function healthy(meta, status, ready)
   return verdict("Healthy", "schema applied")
 end
 
@@ -11,4 +11,6 @@ local function approval_url(status)
   end
   return url
 end
+
+local otherwise = failed
 

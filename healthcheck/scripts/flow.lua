@@ -2,8 +2,10 @@ local meta = obj.metadata
 if type(meta) ~= "table" then
   meta = {}
 end
+-- Argo CD v3.5.1 answers Progressing "Pending deletion" itself before any script runs; later
+-- Argo CD runs the script, which then names the finalizers the deletion waits for.
 if meta.deletionTimestamp ~= nil then
-  return verdict("Progressing", "Pending deletion")
+  return verdict("Progressing", pending_deletion(meta.finalizers))
 end
 local status = obj.status
 if type(status) ~= "table" then
@@ -19,7 +21,7 @@ end
 
 local ready = condition(status, "Ready")
 if ready ~= nil and ready.status == "True" then
-  return healthy(meta, status)
+  return healthy(meta, status, ready)
 end
 
 local stalled = condition(status, "Stalled")
@@ -48,4 +50,4 @@ if reason == "ApprovalPending" then
   end
   return verdict("Suspended", "waiting for approval")
 end
-return verdict("Degraded", detail(ready))
+return otherwise(ready)

@@ -387,3 +387,26 @@ local function verdict(status, message)
   return { status = status, message = message }
 end
 
+-- What an object being deleted waits for, in the words of Argo CD's own scripts (which answer
+-- deleting objects since Argo CD runs scripts on them, after v3.5): the finalizers left.
+local function pending_deletion(finalizers)
+  local names = {}
+  if type(finalizers) == "table" then
+    for _, f in ipairs(finalizers) do
+      if type(f) == "string" then
+        names[#names + 1] = f
+      end
+    end
+  end
+  if #names == 0 then
+    return "Pending deletion"
+  end
+  return "Pending deletion; blocked by finalizers: " .. table.concat(names, ", ")
+end
+
+-- A Ready=False whose reason no rule above knows: a failure of the operator (before v0.7.16 it
+-- wrote no Stalled condition, so Ready alone tells).
+local function failed(ready)
+  return verdict("Degraded", detail(ready))
+end
+

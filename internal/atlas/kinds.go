@@ -36,3 +36,18 @@ func ParseKind(s string) (Kind, error) {
 	}
 	return Kind{}, fmt.Errorf("unknown kind %q: use atlasmigration or atlasschema", s)
 }
+
+// ValidKindName reports whether s can be a Kind of the group: an UpperCamelCase name of ASCII
+// letters and digits (what CRDs register; argocd-cm keys and health scripts are case-sensitive).
+func ValidKindName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -391,9 +391,32 @@ local function verdict(status, message)
   return { status = status, message = message }
 end
 
+-- What an object being deleted waits for, in the words of Argo CD's own scripts (which answer
+-- deleting objects since Argo CD runs scripts on them, after v3.5): the finalizers left.
+local function pending_deletion(finalizers)
+  local names = {}
+  if type(finalizers) == "table" then
+    for _, f in ipairs(finalizers) do
+      if type(f) == "string" then
+        names[#names + 1] = f
+      end
+    end
+  end
+  if #names == 0 then
+    return "Pending deletion"
+  end
+  return "Pending deletion; blocked by finalizers: " .. table.concat(names, ", ")
+end
+
+-- A Ready=False whose reason no rule above knows: a failure of the operator (before v0.7.16 it
+-- wrote no Stalled condition, so Ready alone tells).
+local function failed(ready)
+  return verdict("Degraded", detail(ready))
+end
+
 -- AtlasSchema: Ready=True is healthy; the plan to approve is at planLink (or planURL).
 
-local function healthy(meta, status)
+local function healthy(meta, status, ready)
   return verdict("Healthy", "schema applied")
 end
 
@@ -405,12 +428,16 @@ local function approval_url(status)
   return url
 end
 
+local otherwise = failed
+
 local meta = obj.metadata
 if type(meta) ~= "table" then
   meta = {}
 end
+-- Argo CD v3.5.1 answers Progressing "Pending deletion" itself before any script runs; later
+-- Argo CD runs the script, which then names the finalizers the deletion waits for.
 if meta.deletionTimestamp ~= nil then
-  return verdict("Progressing", "Pending deletion")
+  return verdict("Progressing", pending_deletion(meta.finalizers))
 end
 local status = obj.status
 if type(status) ~= "table" then
@@ -426,7 +453,7 @@ end
 
 local ready = condition(status, "Ready")
 if ready ~= nil and ready.status == "True" then
-  return healthy(meta, status)
+  return healthy(meta, status, ready)
 end
 
 local stalled = condition(status, "Stalled")
@@ -455,4 +482,4 @@ if reason == "ApprovalPending" then
   end
   return verdict("Suspended", "waiting for approval")
 end
-return verdict("Degraded", detail(ready))
+return otherwise(ready)
