@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -110,11 +109,11 @@ func validateSum(files []migrate.File, sum []byte) error {
 	return fileErrorf(SumFile, "%v", err)
 }
 
-var reTemplate = regexp.MustCompile(`\{\{-?\s*(?:\.|\$|template\b|define\b|block\b|if\b|range\b|with\b|end\b)`)
+var reTemplate = lazyRegexp(`\{\{-?\s*(?:\.|\$|template\b|define\b|block\b|if\b|range\b|with\b|end\b)`)
 
 // templateLine is the 1-based line of the first Go template action in b, 0 when none.
 func templateLine(b []byte) int {
-	loc := reTemplate.FindIndex(b)
+	loc := reTemplate().FindIndex(b)
 	if loc == nil {
 		return 0
 	}

@@ -21,7 +21,7 @@ import (
 // tool's format (format.go). naming.go says how versions are written.
 
 var (
-	reNotKeyChar  = regexp.MustCompile(`[^-._a-zA-Z0-9]+`)
+	reNotKeyChar  = lazyRegexp(`[^-._a-zA-Z0-9]+`)
 	utf8BOM       = []byte("\ufeff")
 	maxDescLength = 200
 )
@@ -201,7 +201,7 @@ func rejectDuplicates(srcs []*source, name string, same func(a, b *source) bool)
 }
 
 func sanitizeDesc(s string) string {
-	s = strings.Trim(reNotKeyChar.ReplaceAllString(s, "_"), "_")
+	s = strings.Trim(reNotKeyChar().ReplaceAllString(s, "_"), "_")
 	if len(s) > maxDescLength {
 		s = s[:maxDescLength]
 	}

@@ -3,7 +3,6 @@ package migdir
 import (
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -20,21 +19,21 @@ var (
 		tables:       []string{"schema_migrations"},
 		asWritten:    true,
 	}}
-	reNumbered         = regexp.MustCompile(`^([0-9]+)_(.*)\.sql$`)
-	reDBMateUp         = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
-	reDBMateNoTx       = regexp.MustCompile(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
-	reDBMatePragmaOpts = regexp.MustCompile(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)
+	reNumbered         = lazyRegexp(`^([0-9]+)_(.*)\.sql$`)
+	reDBMateUp         = lazyRegexp(`(?m)^--\s*migrate:up\b`)
+	reDBMateNoTx       = lazyRegexp(`(?m)^--\s*migrate:up\b.*\btransaction:false\b`)
+	reDBMatePragmaOpts = lazyRegexp(`(?m)^--\s*migrate:(up|down)\b[^\n]*$`)
 )
 
 type dbmateFormat struct{ about }
 
 // detectFile: a `-- migrate:up` line.
-func (dbmateFormat) detectFile(b []byte) bool { return reDBMateUp.Match(b) }
+func (dbmateFormat) detectFile(b []byte) bool { return reDBMateUp().Match(b) }
 
 func (dbmateFormat) detect(fs.FS, []string) bool { return false }
 
 func (f *dbmateFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
-	return collectNumbered(fsys, d, f.name, reNumbered, true)
+	return collectNumbered(fsys, d, f.name, reNumbered(), true)
 }
 
 func (f *dbmateFormat) order(srcs []*source) ([]*source, error) { return orderNames(srcs, f.name) }
@@ -45,13 +44,13 @@ func (dbmateFormat) baseline(v string) string { return v }
 
 // statements: the migrate:up section, in a transaction unless its line says transaction:false.
 func (dbmateFormat) statements(s *source) ([]*migrate.Stmt, txChoice, error) {
-	if !reDBMateUp.Match(s.data) {
+	if !reDBMateUp().Match(s.data) {
 		return nil, txChoice{}, fmt.Errorf("no `-- migrate:up` section: not a dbmate migration")
 	}
 	var up []string
 	in := false
 	for _, line := range strings.Split(string(s.data), "\n") {
-		if m := reDBMatePragmaOpts.FindStringSubmatch(strings.TrimRight(line, "\r")); m != nil {
+		if m := reDBMatePragmaOpts().FindStringSubmatch(strings.TrimRight(line, "\r")); m != nil {
 			if m[1] == "down" {
 				break
 			}
@@ -67,7 +66,7 @@ func (dbmateFormat) statements(s *source) ([]*migrate.Stmt, txChoice, error) {
 		return nil, txChoice{}, err
 	}
 	var tx txChoice
-	if reDBMateNoTx.Match(s.data) {
+	if reDBMateNoTx().Match(s.data) {
 		tx = txChoice{none: true, why: "dbmate: `transaction:false` on the migrate:up line runs this file outside a transaction"}
 	}
 	return stmts, tx, nil

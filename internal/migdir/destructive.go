@@ -3,7 +3,6 @@ package migdir
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -24,10 +23,10 @@ const (
 type Diagnostic = diag.Diagnostic
 
 var (
-	reDropSchema = regexp.MustCompile(`(?is)^\s*DROP\s+(?:SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?([^\s;,]+)`)
-	reDropTable  = regexp.MustCompile(`(?is)^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?([^;]+?)\s*(?:CASCADE|RESTRICT)?\s*;?\s*$`)
-	reAlterTable = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?([^\s]+)`)
-	reDropClause = regexp.MustCompile(`(?is)\bDROP\s+(COLUMN\s+)?(?:IF\s+EXISTS\s+)?([^\s,;()]+)`)
+	reDropSchema = lazyRegexp(`(?is)^\s*DROP\s+(?:SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?([^\s;,]+)`)
+	reDropTable  = lazyRegexp(`(?is)^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?([^;]+?)\s*(?:CASCADE|RESTRICT)?\s*;?\s*$`)
+	reAlterTable = lazyRegexp(`(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?([^\s]+)`)
+	reDropClause = lazyRegexp(`(?is)\bDROP\s+(COLUMN\s+)?(?:IF\s+EXISTS\s+)?([^\s,;()]+)`)
 	// Words after DROP in ALTER TABLE that remove something other than a column.
 	notColumn = map[string]bool{
 		"CONSTRAINT": true, "INDEX": true, "KEY": true, "PRIMARY": true, "FOREIGN": true,
@@ -105,23 +104,23 @@ func suppressed(code string, directives []string) bool {
 }
 
 func classify(stmt string) []Diagnostic {
-	if m := reDropSchema.FindStringSubmatch(stmt); m != nil {
+	if m := reDropSchema().FindStringSubmatch(stmt); m != nil {
 		return []Diagnostic{{Severity: diag.Warning, Code: CodeDropSchema, Message: fmt.Sprintf("drops schema %s and every table in it", unquote(m[1]))}}
 	}
-	if m := reDropTable.FindStringSubmatch(stmt); m != nil {
+	if m := reDropTable().FindStringSubmatch(stmt); m != nil {
 		var out []Diagnostic
 		for _, t := range strings.Split(m[1], ",") {
 			out = append(out, Diagnostic{Severity: diag.Warning, Code: CodeDropTable, Message: fmt.Sprintf("drops table %s and its data", unquote(strings.TrimSpace(t)))})
 		}
 		return out
 	}
-	m := reAlterTable.FindStringSubmatchIndex(stmt)
+	m := reAlterTable().FindStringSubmatchIndex(stmt)
 	if m == nil {
 		return nil
 	}
 	table := unquote(stmt[m[2]:m[3]])
 	var out []Diagnostic
-	for _, c := range reDropClause.FindAllStringSubmatch(stripStrings(stmt[m[1]:]), -1) {
+	for _, c := range reDropClause().FindAllStringSubmatch(stripStrings(stmt[m[1]:]), -1) {
 		explicit, word := c[1] != "", c[2]
 		if !explicit && notColumn[strings.ToUpper(word)] {
 			continue

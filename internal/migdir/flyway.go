@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,17 +39,17 @@ var (
 		tables:       []string{"flyway_schema_history"},
 		rerun:        "its Flyway repeatables (R__) run again when edited, as a new version, and sort after every versioned file, so an edited repeatable or a versioned file added later sorts below versions already applied",
 	}}
-	reFlyway    = regexp.MustCompile(`^([VBR])(.*?)__(.*)\.sql$`)
-	reFlywayVer = regexp.MustCompile(`^[0-9]+(?:[._][0-9]+)*$`)
+	reFlyway    = lazyRegexp(`^([VBR])(.*?)__(.*)\.sql$`)
+	reFlywayVer = lazyRegexp(`^[0-9]+(?:[._][0-9]+)*$`)
 	// PostgreSQL statements that refuse to run inside a transaction block; Flyway detects them
 	// and runs the migration outside one.
-	reNonTx = regexp.MustCompile(`(?is)^\s*(?:` +
+	reNonTx = lazyRegexp(`(?is)^\s*(?:` +
 		`CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|DROP\s+INDEX\s+CONCURRENTLY\b|` +
 		`REINDEX\b[^;]*\bCONCURRENTLY\b|REINDEX\s+(?:\(\s*[^)]*\)\s*)?(?:SYSTEM|DATABASE)\b|VACUUM\b|` +
 		`ALTER\s+SYSTEM\b|(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE|SUBSCRIPTION)\b|` +
 		`ALTER\s+TABLE\b[^;]*\bDETACH\s+PARTITION\b[^;]*\bCONCURRENTLY\b|DISCARD\s+ALL\b|CLUSTER\s*;?\s*$)`)
-	reFlywayNoTxConf = regexp.MustCompile(`(?m)^\s*executeInTransaction\s*=\s*false\s*$`)
-	reFlywayHolder   = regexp.MustCompile(`\$\{[^}\s]+\}`)
+	reFlywayNoTxConf = lazyRegexp(`(?m)^\s*executeInTransaction\s*=\s*false\s*$`)
+	reFlywayHolder   = lazyRegexp(`\$\{[^}\s]+\}`)
 )
 
 type flywayFormat struct{ about }
@@ -67,7 +66,7 @@ func flywayOf(s *source) flywayFile { f, _ := s.meta.(flywayFile); return f }
 func (flywayFormat) detect(fsys fs.FS, _ []string) bool {
 	found := false
 	_ = fs.WalkDir(fsys, ".", func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && reFlyway.MatchString(e.Name()) {
+		if err == nil && !e.IsDir() && reFlyway().MatchString(e.Name()) {
 			found = true
 			return fs.SkipAll
 		}
@@ -85,7 +84,7 @@ var (
 
 // flywayVersion parses a Flyway version: numbers separated by '.' or '_'.
 func flywayVersion(v string) ([]uint64, error) {
-	if !reFlywayVer.MatchString(v) {
+	if !reFlywayVer().MatchString(v) {
 		return nil, errNotFlywayVersion
 	}
 	var parts []uint64
@@ -113,7 +112,7 @@ func (flywayFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
 			}
 			return nil
 		}
-		m := reFlyway.FindStringSubmatch(e.Name())
+		m := reFlyway().FindStringSubmatch(e.Name())
 		if m == nil {
 			d.Ignored = append(d.Ignored, p)
 			return nil
@@ -268,12 +267,12 @@ func (flywayFormat) statements(s *source) ([]*migrate.Stmt, txChoice, error) {
 	if err != nil {
 		return nil, txChoice{}, err
 	}
-	if reFlywayNoTxConf.Match(flywayOf(s).conf) {
+	if reFlywayNoTxConf().Match(flywayOf(s).conf) {
 		return stmts, txChoice{none: true, why: "Flyway: executeInTransaction=false in " + pathBase(s.path) + ".conf"}, nil
 	}
 	var nonTx []string
 	for _, st := range stmts {
-		if m := reNonTx.FindString(st.Text); m != "" {
+		if m := reNonTx().FindString(st.Text); m != "" {
 			nonTx = append(nonTx, strings.ToUpper(strings.Join(strings.Fields(m), " ")))
 		}
 	}
@@ -294,7 +293,7 @@ func pathBase(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 func (flywayFormat) warnings(s *source) []Warning {
 	var out []Warning
 	for i, line := range bytes.Split(s.data, []byte("\n")) {
-		if m := reFlywayHolder.Find(line); m != nil {
+		if m := reFlywayHolder().Find(line); m != nil {
 			out = append(out, Warning{File: s.path, Line: i + 1, Message: fmt.Sprintf(
 				"Flyway placeholder %s: Flyway replaces it when it runs the script; the converted file keeps it as written: put the value in", m)})
 		}

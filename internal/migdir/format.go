@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"ariga.io/atlas/sql/migrate"
 )
@@ -168,3 +169,10 @@ var reTracking, trackedBy = func() (*regexp.Regexp, map[string]string) {
 	}
 	return regexp.MustCompile(`(?i)\b(` + strings.Join(tables, "|") + `)\b`), names
 }()
+
+// lazyRegexp compiles expr on first use. The binary starts on every TAB completion, and
+// compiling this package's expressions at init cost about a millisecond of each start, for
+// runs that never read a migration directory.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}

@@ -2,7 +2,6 @@ package migdir
 
 import (
 	"io/fs"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,21 +19,21 @@ var (
 		baselineHint: "`SELECT version FROM schema_migrations`",
 		tables:       []string{"schema_migrations"},
 	}}
-	reGolangUp = regexp.MustCompile(`^([0-9]+)(?:_(.*))?\.up\.sql$`)
-	reTxBegin  = regexp.MustCompile(`(?i)^(?:BEGIN(?:\s+(?:TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?$`)
-	reTxCommit = regexp.MustCompile(`(?i)^(?:COMMIT|END)(?:\s+(?:TRANSACTION|WORK))?\s*;?$`)
+	reGolangUp = lazyRegexp(`^([0-9]+)(?:_(.*))?\.up\.sql$`)
+	reTxBegin  = lazyRegexp(`(?i)^(?:BEGIN(?:\s+(?:TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?$`)
+	reTxCommit = lazyRegexp(`(?i)^(?:COMMIT|END)(?:\s+(?:TRANSACTION|WORK))?\s*;?$`)
 )
 
 type golangMigrateFormat struct{ about }
 
 // detect: an up migration at the top level.
-func (golangMigrateFormat) detect(_ fs.FS, names []string) bool { return anyName(names, reGolangUp) }
+func (golangMigrateFormat) detect(_ fs.FS, names []string) bool { return anyName(names, reGolangUp()) }
 
 func (golangMigrateFormat) detectFile([]byte) bool { return false }
 
 // collect: the up files; down files and other names are left out.
 func (f *golangMigrateFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
-	return collectNumbered(fsys, d, f.name, reGolangUp, false)
+	return collectNumbered(fsys, d, f.name, reGolangUp(), false)
 }
 
 func (f *golangMigrateFormat) order(srcs []*source) ([]*source, error) {
@@ -60,12 +59,12 @@ func (golangMigrateFormat) statements(s *source) ([]*migrate.Stmt, txChoice, err
 	if err != nil {
 		return nil, txChoice{}, err
 	}
-	if n := len(stmts); n >= 2 && reTxBegin.MatchString(strings.TrimSpace(stmts[0].Text)) && reTxCommit.MatchString(strings.TrimSpace(stmts[n-1].Text)) {
+	if n := len(stmts); n >= 2 && reTxBegin().MatchString(strings.TrimSpace(stmts[0].Text)) && reTxCommit().MatchString(strings.TrimSpace(stmts[n-1].Text)) {
 		inner := stmts[1 : n-1]
 		wrapped := true
 		for _, st := range inner {
 			t := strings.TrimSpace(st.Text)
-			if reTxBegin.MatchString(t) || reTxCommit.MatchString(t) {
+			if reTxBegin().MatchString(t) || reTxCommit().MatchString(t) {
 				wrapped = false
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -20,18 +19,18 @@ var (
 		baselineHint: "`SELECT max(version_id) FROM goose_db_version WHERE is_applied`",
 		tables:       []string{"goose_db_version"},
 	}}
-	reGooseUp = regexp.MustCompile(`(?mi)^--\s*\+goose\s+Up\b`)
+	reGooseUp = lazyRegexp(`(?mi)^--\s*\+goose\s+Up\b`)
 )
 
 type gooseFormat struct{ about }
 
 // detectFile: a `-- +goose Up` line.
-func (gooseFormat) detectFile(b []byte) bool { return reGooseUp.Match(b) }
+func (gooseFormat) detectFile(b []byte) bool { return reGooseUp().Match(b) }
 
 func (gooseFormat) detect(fs.FS, []string) bool { return false }
 
 func (f *gooseFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
-	return collectNumbered(fsys, d, f.name, reNumbered, true)
+	return collectNumbered(fsys, d, f.name, reNumbered(), true)
 }
 
 func (f *gooseFormat) order(srcs []*source) ([]*source, error) { return orderNumbers(srcs, f.name) }
@@ -115,7 +114,7 @@ type gooseStmt struct {
 //   - NO TRANSACTION anywhere runs the file outside a transaction;
 //   - text left unterminated at Down or the end of the file is an error, as goose reports it.
 func parseGoose(src string) (*gooseFile, error) {
-	if !reGooseUp.MatchString(src) {
+	if !reGooseUp().MatchString(src) {
 		return nil, errors.New("no `-- +goose Up` section: not a goose SQL migration")
 	}
 	p := &gooseParser{}

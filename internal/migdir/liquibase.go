@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
@@ -27,23 +26,23 @@ var (
 		asWritten:    true,
 		rerun:        "its runOnChange changesets run again when edited, as a new version that sorts below versions already applied",
 	}}
-	reLiquibase          = regexp.MustCompile(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
-	reLiquibaseHeader    = regexp.MustCompile(`(?i)^--\s*liquibase\s+formatted\s+sql\b`)
-	reLiquibaseChangeset = regexp.MustCompile(`(?i)^--\s*changeset\s+(\S+)(.*)$`)
-	reLiquibaseAttr      = regexp.MustCompile(`(\w+):("[^"]*"|\S+)`)
+	reLiquibase          = lazyRegexp(`(?mi)^--\s*liquibase\s+formatted\s+sql`)
+	reLiquibaseHeader    = lazyRegexp(`(?i)^--\s*liquibase\s+formatted\s+sql\b`)
+	reLiquibaseChangeset = lazyRegexp(`(?i)^--\s*changeset\s+(\S+)(.*)$`)
+	reLiquibaseAttr      = lazyRegexp(`(\w+):("[^"]*"|\S+)`)
 	// Lines Liquibase reads as changeset metadata, never as SQL to run.
-	reLiquibaseMeta = regexp.MustCompile(`(?i)^--\s*(?:rollback|precondition|preconditions|comment|validCheckSum|ignoreLines)\b`)
+	reLiquibaseMeta = lazyRegexp(`(?i)^--\s*(?:rollback|precondition|preconditions|comment|validCheckSum|ignoreLines)\b`)
 )
 
 type liquibaseFormat struct{ about }
 
 // detectFile: the `--liquibase formatted sql` header.
-func (liquibaseFormat) detectFile(b []byte) bool { return reLiquibase.Match(b) }
+func (liquibaseFormat) detectFile(b []byte) bool { return reLiquibase().Match(b) }
 
 func (liquibaseFormat) detect(fs.FS, []string) bool { return false }
 
 func (f *liquibaseFormat) collect(fsys fs.FS, d *Dir) ([]*source, error) {
-	return collectNumbered(fsys, d, f.name, reNumbered, true)
+	return collectNumbered(fsys, d, f.name, reNumbered(), true)
 }
 
 // order: by file name, then each runOnChange changeset split into a file of its own.
@@ -91,18 +90,18 @@ func parseLiquibase(src string) ([]*liquibaseChangeset, error) {
 			if t == "" {
 				continue
 			}
-			if !reLiquibaseHeader.MatchString(t) {
+			if !reLiquibaseHeader().MatchString(t) {
 				return nil, lineError(i+1, "the first line of a Liquibase formatted SQL file must be `--liquibase formatted sql`")
 			}
 			header = true
-		case reLiquibaseChangeset.MatchString(t):
-			m := reLiquibaseChangeset.FindStringSubmatch(t)
+		case reLiquibaseChangeset().MatchString(t):
+			m := reLiquibaseChangeset().FindStringSubmatch(t)
 			cur = &liquibaseChangeset{id: m[1], header: t, line: i + 1, attrs: map[string]string{}}
-			for _, a := range reLiquibaseAttr.FindAllStringSubmatch(m[2], -1) {
+			for _, a := range reLiquibaseAttr().FindAllStringSubmatch(m[2], -1) {
 				cur.attrs[strings.ToLower(a[1])] = strings.Trim(a[2], `"`)
 			}
 			out = append(out, cur)
-		case reLiquibaseMeta.MatchString(t):
+		case reLiquibaseMeta().MatchString(t):
 		case cur == nil:
 			if t != "" && !strings.HasPrefix(t, "--") {
 				return nil, lineError(i+1, "SQL before the first `--changeset author:id` line: Liquibase does not run it")
