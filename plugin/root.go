@@ -29,7 +29,7 @@ Exit codes:
   0    success
   1    error (bad input, API error, failed write)
   2    usage error (wrong flags or arguments)
-  3    a resource is Degraded, or a health check test case failed
+  3    a resource is Degraded, doctor found a FAIL, or a health check test case failed
   4    timed out
   5    lint found changes at or above --fail-on
   130  interrupted (Ctrl-C)`
@@ -91,6 +91,7 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 		NewCmdHealthcheck(streams, configFlags),
 		NewCmdStatus(streams, configFlags),
 		NewCmdWait(streams, configFlags),
+		NewCmdDoctor(streams, configFlags),
 		NewCmdApply(streams, configFlags),
 		NewCmdKustomizeFn(streams),
 	)

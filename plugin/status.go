@@ -150,7 +150,12 @@ func (o *StatusOptions) Validate() error {
 	if len(o.names) > 0 && o.Selector != "" {
 		return exitcode.UsageErrorf("name resources or select them with -l, not both")
 	}
-	for _, n := range o.names {
+	return validateNames(o.names)
+}
+
+// validateNames checks NAME and KIND/NAME arguments (a usage error names the bad one).
+func validateNames(names []string) error {
+	for _, n := range names {
 		if kind, name, ok := strings.Cut(n, "/"); ok {
 			if _, err := atlas.ParseKind(kind); err != nil {
 				return exitcode.UsageErrorf("%s: %v", n, err)
@@ -172,16 +177,21 @@ func (o *StatusOptions) namespace() string {
 
 // selectors lists what to read: the named resources, or both kinds.
 func (o *StatusOptions) selectors() []cluster.Selector {
-	ns := o.namespace()
-	if len(o.names) == 0 {
+	return atlasSelectors(o.namespace(), o.names, o.Selector)
+}
+
+// atlasSelectors lists what status and doctor read in namespace ns ("" for all): the named
+// resources (NAME, or KIND/NAME), or every Atlas kind matching the label selector.
+func atlasSelectors(ns string, names []string, labelSelector string) []cluster.Selector {
+	if len(names) == 0 {
 		var sels []cluster.Selector
 		for _, k := range atlas.Kinds {
-			sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, LabelSelector: o.Selector})
+			sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, LabelSelector: labelSelector})
 		}
 		return sels
 	}
 	var sels []cluster.Selector
-	for _, n := range o.names {
+	for _, n := range names {
 		kind, name, ok := strings.Cut(n, "/")
 		if !ok {
 			// A bare name may be either kind.
@@ -261,27 +271,36 @@ func (o *StatusOptions) list(ctx context.Context) ([]status.Record, error) {
 
 // checkNamed fails for a name that matched nothing.
 func (o *StatusOptions) checkNamed(recs []status.Record) error {
-	found := map[string]bool{}
-	for _, r := range recs {
-		found[r.Metadata.Name] = true
-		found[strings.ToLower(r.Kind)+"/"+r.Metadata.Name] = true
+	found := make([][2]string, len(recs))
+	for i, r := range recs {
+		found[i] = [2]string{r.Kind, r.Metadata.Name}
+	}
+	if missing := missingNames(o.names, found); len(missing) > 0 {
+		return exitcode.Newf(exitcode.Failure, "not found in namespace %s: %s (no AtlasSchema or AtlasMigration of that name; see `kubectl atlas status` for what exists)",
+			o.namespace(), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// missingNames are the NAME and KIND/NAME arguments that match none of found (kind, name).
+func missingNames(names []string, found [][2]string) []string {
+	has := map[string]bool{}
+	for _, f := range found {
+		has[f[1]] = true
+		has[strings.ToLower(f[0])+"/"+f[1]] = true
 	}
 	var missing []string
-	for _, n := range o.names {
+	for _, n := range names {
 		key := n
 		if kind, name, ok := strings.Cut(n, "/"); ok {
 			k, _ := atlas.ParseKind(kind)
 			key = strings.ToLower(k.Kind) + "/" + name
 		}
-		if !found[key] {
+		if !has[key] {
 			missing = append(missing, n)
 		}
 	}
-	if len(missing) > 0 {
-		return exitcode.Newf(exitcode.Failure, "not found in namespace %s: %s (no AtlasSchema or AtlasMigration of that name; see `kubectl atlas status` for what exists)",
-			o.namespace(), strings.Join(missing, ", "))
-	}
-	return nil
+	return missing
 }
 
 func (o *StatusOptions) checkDirHasMigrations(recs []status.Record) error {

@@ -71,21 +71,31 @@ func (p *recordPrinter) objects(w io.Writer, recs []status.Record) error {
 	if p.json && len(recs) > 0 {
 		return streamJSON(w, recs)
 	}
-	list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}}}
-	list.Items = make([]unstructured.Unstructured, 0, len(recs))
+	items := make([]any, len(recs))
 	for i := range recs {
-		u, err := item(&recs[i])
+		items[i] = &recs[i]
+	}
+	return printList(p.printer, w, items)
+}
+
+// printList prints items (values shaped like Kubernetes objects: status records, doctor
+// results) as one List through one of cli-runtime's printers.
+func printList(pr printers.ResourcePrinter, w io.Writer, items []any) error {
+	list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}}}
+	list.Items = make([]unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
+		u, err := item(it)
 		if err != nil {
 			return err
 		}
 		list.Items = append(list.Items, *u)
 	}
-	return p.printer.PrintObj(list, w)
+	return pr.PrintObj(list, w)
 }
 
 // item is a record as the List's printer sees it: through JSON into unstructured content
 // (integers as int64), so its keys come out sorted as the printer writes them.
-func item(r *status.Record) (*unstructured.Unstructured, error) {
+func item(r any) (*unstructured.Unstructured, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, err

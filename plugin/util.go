@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"encoding/base64"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -99,25 +98,7 @@ func registerObjectSecrets(obj map[string]any) {
 		redact.AddSecretData(vals)
 		return
 	}
-	var walk func(v any, key string, depth int)
-	walk = func(v any, key string, depth int) {
-		switch c := v.(type) {
-		case string:
-			k := strings.ToLower(key)
-			if strings.Contains(c, "://") {
-				redact.AddURL(c)
-			} else if strings.Contains(k, "password") || strings.Contains(k, "token") || strings.Contains(k, "secret") {
-				redact.Add(c)
-			}
-		case map[string]any:
-			if depth < 4 {
-				for k, item := range c {
-					walk(item, k, depth+1)
-				}
-			}
-		}
-	}
-	walk(obj["spec"], "spec", 0)
+	redact.AddSpec(obj["spec"])
 }
 
 // registerURLs tells the redactor the credentials of URLs given in flags.

@@ -77,7 +77,7 @@ func (o *VersionOptions) Validate() error { return nil }
 
 // Run prints the version.
 func (o *VersionOptions) Run() error {
-	info := VersionInfo{Version: version, Commit: commit, BuildDate: date, GoVersion: goruntime.Version(), Platform: goruntime.GOOS + "/" + goruntime.GOARCH}
+	info := buildInfo()
 	if o.printer != nil {
 		// The info is no Kubernetes object: runtime.Unknown is how cli-runtime's printers take
 		// plain JSON.
@@ -89,4 +89,9 @@ func (o *VersionOptions) Run() error {
 	}
 	_, err := fmt.Fprintf(o.Out, "kubectl-atlas %s (commit %s, built %s, %s, %s)\n", info.Version, info.Commit, info.BuildDate, info.GoVersion, info.Platform)
 	return err
+}
+
+// buildInfo is this binary's version information.
+func buildInfo() VersionInfo {
+	return VersionInfo{Version: version, Commit: commit, BuildDate: date, GoVersion: goruntime.Version(), Platform: goruntime.GOOS + "/" + goruntime.GOARCH}
 }

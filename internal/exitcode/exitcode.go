@@ -15,7 +15,7 @@ const (
 	OK          = 0   // success
 	Failure     = 1   // any error: bad input, API error, a write that failed
 	Usage       = 2   // wrong flags or arguments
-	Degraded    = 3   // a resource is Degraded (wait, apply) or a health test case failed
+	Degraded    = 3   // a resource is Degraded (wait, apply), a doctor FAIL, or a health test case failed
 	Timeout     = 4   // --timeout expired before the resources became healthy
 	Findings    = 5   // lint found changes at or above --fail-on
 	Interrupted = 130 // SIGINT/SIGTERM (128+2, as shells report Ctrl-C)

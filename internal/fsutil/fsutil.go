@@ -180,3 +180,54 @@ func writeSynced(path string, data []byte) error {
 	}
 	return f.Close()
 }
+
+// WriteFile writes one file atomically: the data goes to a temporary file beside path, is
+// synced, and then takes path's place in one step, so a reader never sees half a file and a
+// failure leaves nothing behind. Without force an existing path is an *ExistsError and is left
+// as it was (also when it appears while the data is written).
+func WriteFile(path string, data []byte, force bool) (err error) {
+	dir, base := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a directory: name a file", path)
+		}
+		if !force {
+			return &ExistsError{Dir: dir, Files: []string{base}}
+		}
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	if force {
+		return os.Rename(tmp.Name(), path)
+	}
+	// a hard link never replaces an existing file: what appeared meanwhile is kept
+	if err = os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &ExistsError{Dir: dir, Files: []string{base}}
+		}
+		return err
+	}
+	return os.Remove(tmp.Name())
+}
