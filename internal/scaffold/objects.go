@@ -8,7 +8,6 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	dbv1alpha1 "github.com/ariga/atlas-operator/api/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,8 +136,8 @@ func jsonStringLen(s string) int {
 
 func (b *builder) migration() error {
 	o := b.opts
-	spec := dbv1alpha1.AtlasMigrationSpec{}
-	b.target(&spec.TargetSpec)
+	spec := migrationSpec{}
+	b.target(&spec.targetSpec)
 	b.devURL(&spec.DevURL, &spec.DevURLFrom)
 	var annotations map[string]string
 	switch {
@@ -161,14 +160,14 @@ func (b *builder) migration() error {
 			annotations = map[string]string{atlas.TargetVersionAnnotation: v}
 		}
 	case o.RemoteDir != nil:
-		spec.Dir.Remote = dbv1alpha1.Remote{Name: o.RemoteDir.Name, Tag: o.RemoteDir.Tag}
+		spec.Dir.Remote = remoteDir{Name: o.RemoteDir.Name, Tag: o.RemoteDir.Tag}
 		if o.TokenSecret != nil {
 			spec.Cloud.TokenFrom.SecretKeyRef = secretKeySelector(*o.TokenSecret)
 		} else {
 			b.note(NoteNeedsToken, "a remote directory needs an Atlas Cloud token")
 		}
 	}
-	m := &dbv1alpha1.AtlasMigration{
+	m := &atlasMigration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: atlas.Group + "/" + atlas.Version, Kind: atlas.KindAtlasMigration},
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Annotations: annotations},
 		Spec:       spec,
@@ -183,8 +182,8 @@ func (b *builder) migration() error {
 
 func (b *builder) schema() error {
 	o := b.opts
-	spec := dbv1alpha1.AtlasSchemaSpec{}
-	b.target(&spec.TargetSpec)
+	spec := schemaSpec{}
+	b.target(&spec.targetSpec)
 	b.devURL(&spec.DevURL, &spec.DevURLFrom)
 	switch {
 	case o.SchemaURL != "":
@@ -233,9 +232,9 @@ func (b *builder) schema() error {
 		spec.Schema.SQL = string(o.Schema.Data)
 	}
 	if o.DenyDestructive {
-		spec.Policy = &dbv1alpha1.Policy{Lint: &dbv1alpha1.Lint{Destructive: &dbv1alpha1.CheckConfig{Error: true}}}
+		spec.Policy = &policy{Lint: &lintPolicy{Destructive: &checkConfig{Error: true}}}
 	}
-	s := &dbv1alpha1.AtlasSchema{
+	s := &atlasSchema{
 		TypeMeta:   metav1.TypeMeta{APIVersion: atlas.Group + "/" + atlas.Version, Kind: atlas.KindAtlasSchema},
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name},
 		Spec:       spec,
@@ -248,7 +247,7 @@ func (b *builder) schema() error {
 	return nil
 }
 
-func (b *builder) target(t *dbv1alpha1.TargetSpec) {
+func (b *builder) target(t *targetSpec) {
 	if b.opts.URL != "" {
 		t.URL = b.opts.URL
 		return
@@ -256,7 +255,7 @@ func (b *builder) target(t *dbv1alpha1.TargetSpec) {
 	t.URLFrom.SecretKeyRef = secretKeySelector(*b.opts.urlSecret())
 }
 
-func (b *builder) devURL(devURL *string, from *dbv1alpha1.Secret) {
+func (b *builder) devURL(devURL *string, from *secretValue) {
 	if b.opts.DevURL != "" {
 		*devURL = b.opts.DevURL
 	}
@@ -424,7 +423,7 @@ func (b *builder) app() error {
 
 // toUnstructured converts a typed object and prunes what the typed structs cannot omit (empty
 // structs, null timestamps, status), so the YAML holds only what was set.
-func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
+func toUnstructured(obj any) (*unstructured.Unstructured, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return nil, fmt.Errorf("converting %T: %w", obj, err)
