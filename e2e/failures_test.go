@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/doctor"
 )
 
 // initFolder scaffolds the versioned folder for AtlasMigration app reading Secret app-db.
@@ -63,6 +65,14 @@ func TestFailureChecksum(t *testing.T) {
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	assert.NotContains(t, tables, "users")
+
+	// doctor names the edited file: in the ConfigMap against its atlas.sum, and against --dir
+	res := doctorFAIL(t, ns, "--dir", dir)
+	assert.Contains(t, fail(t, res, "health").Saw, "checksum mismatch")
+	assert.Contains(t, fail(t, res, "atlas.sum").Saw, v1+"_users.sql: was edited since atlas.sum was written")
+	assert.Contains(t, fail(t, res, "dir").Saw, "the cluster's "+v1+"_users.sql differs from yours and does not match the cluster's atlas.sum")
+	assert.Contains(t, found(t, res, "events", doctor.Warn).Saw, "checksum mismatch")
+	outsideCluster(t, res)
 }
 
 // An SQL error in a new file: wait --for the new version ends with exit 3 and the failing
@@ -91,6 +101,16 @@ func TestFailureSQLError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, tables, "users", "the earlier version stays applied")
 	assert.NotContains(t, tables, "posts", "the failed file is rolled back")
+
+	// doctor: the failing statement, and the file still pending after the applied version
+	res := doctorFAIL(t, ns, "--dir", dir)
+	h := fail(t, res, "health")
+	assert.Contains(t, h.Saw, "no such table: missing_table")
+	assert.Contains(t, h.Fix, "a statement of a migration file failed")
+	assert.Contains(t, found(t, res, "pending", doctor.Info).Saw, "applied up to version "+v1+"; 1 file(s) after it, in atlas's order: "+v2+"_bad.sql")
+	assert.Contains(t, found(t, res, "dir", doctor.OK).Saw, "the same files as the cluster's directory")
+	found(t, res, "atlas.sum", doctor.OK)
+	outsideCluster(t, res)
 }
 
 // The database Secret is missing: wait ends with exit 3 and the operator's words; once the
@@ -108,6 +128,10 @@ func TestFailureMissingSecret(t *testing.T) {
 	requireExit(t, run(t, "apply", "-k", out), 0)
 	r := run(t, "wait", "atlasmigration/app", "-n", ns, "--timeout", "1m")
 	degraded(t, r, "ReadingMigrationData", `"app-db" not found`)
+	res := doctorFAIL(t, ns)
+	assert.Contains(t, fail(t, res, "url").Saw, "Secret app-db (spec.urlFrom) does not exist in namespace "+ns)
+	assert.Contains(t, fail(t, res, "health").Fix, "create the Secret")
+	assert.Contains(t, found(t, res, "dev-url", doctor.OK).Saw, "(driver postgres)")
 
 	secret(t, ns, "app-db", url)
 	// A wait started before the operator has reacted to the Secret still sees the old failure
@@ -136,6 +160,9 @@ func TestFailureMissingConfigMap(t *testing.T) {
 	requireExit(t, run(t, "apply", "-f", filepath.Join(out, "atlasmigration.yaml"), "-n", ns), 0)
 	r := run(t, "wait", "atlasmigration/app", "-n", ns, "--timeout", "1m")
 	degraded(t, r, "ReadingMigrationData", `ConfigMap "app-migrations" not found`)
+	res := doctorFAIL(t, ns)
+	assert.Contains(t, fail(t, res, "configmap").Saw, "ConfigMap app-migrations (spec.dir.configMapRef) does not exist in namespace "+ns)
+	assert.Contains(t, fail(t, res, "health").Fix, "apply the migrations ConfigMap")
 
 	requireExit(t, run(t, "apply", "-f", filepath.Join(out, "migrations-configmap.yaml"), "-n", ns), 0)
 	untilReason(t, ns, "app", func(reason string) bool { return reason != "ReadingMigrationData" })
@@ -162,6 +189,15 @@ func TestFailureUnreachable(t *testing.T) {
 	requireExit(t, r, 0)
 	assert.Contains(t, r.stdout, "connection refused")
 	noSecrets(t, r, password)
+
+	res := doctorFAIL(t, ns, "--report", filepath.Join(work, "report.tar.gz"))
+	h := fail(t, res, "health")
+	assert.Contains(t, h.Saw, "connection refused")
+	assert.Contains(t, h.Fix, "cannot reach the database")
+	assert.Regexp(t, `Secret app-db key url: postgres://app:xxxxx@127\.0\.0\.1:\d+/app\?sslmode=disable \(driver postgres\)`, found(t, res, "url", doctor.OK).Saw)
+	b, err := os.ReadFile(filepath.Join(work, "report.tar.gz"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), password) // gzip: the bundle's own test reads its files
 }
 
 // A URL the operator cannot parse: its message carries the whole URL, password included; wait
@@ -183,6 +219,14 @@ func TestFailureUnparsableURL(t *testing.T) {
 		requireExit(t, r, 0)
 		noSecrets(t, r, "hunter2", "TOPSECRET")
 	}
+	res := doctorFAIL(t, ns)
+	u := fail(t, res, "url")
+	assert.Contains(t, u.Saw, `Secret app-db key url does not parse as a URL: invalid URL escape "%zz"`)
+	assert.Contains(t, u.Fix, "percent-encode")
+	assert.Contains(t, fail(t, res, "health").Fix, "does not parse")
+	r = run(t, "doctor", "-n", ns, "app")
+	requireExit(t, r, 3)
+	noSecrets(t, r, "hunter2", "TOPSECRET")
 }
 
 // untilReason polls the AtlasMigration until its Ready reason satisfies ok (at most 2 min).
@@ -246,4 +290,54 @@ func TestPendingDevDB(t *testing.T) {
 	requireExit(t, r, 0)
 	assert.Regexp(t, `^app\s+AtlasMigration\s+Progressing\s+GettingDevDB\s`, row(r.stdout, "app"))
 	noSecrets(t, r, h.Postgres.Password)
+
+	// doctor: the operator's dev database Deployment has no Pod (no kubelet here, as in a
+	// cluster that cannot schedule it)
+	res := doctorFAIL(t, ns)
+	d := fail(t, res, "dev-db")
+	assert.Contains(t, d.Saw, "dev database Deployment app-atlas-dev-db")
+	assert.Contains(t, d.Saw, "has no Pod")
+	assert.Contains(t, d.Fix, "spec.devURL")
+	assert.Contains(t, found(t, res, "health", doctor.Warn).Saw, "GettingDevDB")
+	assert.Contains(t, found(t, res, "events", doctor.Warn).Saw, "GettingDevDB")
+	outsideCluster(t, res)
+}
+
+// doctorFAIL runs doctor on AtlasMigration app with -o json, expects exit 3 and returns its
+// result.
+func doctorFAIL(t *testing.T, ns string, args ...string) doctor.Result {
+	t.Helper()
+	r := run(t, append([]string{"doctor", "atlasmigration/app", "-n", ns, "-o", "json"}, args...)...)
+	requireExit(t, r, 3)
+	var list struct{ Items []doctor.Result }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list), r.stdout)
+	require.Len(t, list.Items, 1)
+	noSecrets(t, r, h.Postgres.Password)
+	return list.Items[0]
+}
+
+// found is the first finding of check with severity sev (the test fails without one).
+func found(t *testing.T, res doctor.Result, check string, sev doctor.Severity) doctor.Finding {
+	t.Helper()
+	var all []string
+	for _, f := range res.Status.Findings {
+		if f.Check == check && f.Severity == sev {
+			return f
+		}
+		all = append(all, string(f.Severity)+" "+f.Check+": "+f.Saw)
+	}
+	t.Fatalf("no %s finding %s among:\n%s", sev, check, strings.Join(all, "\n"))
+	return doctor.Finding{}
+}
+
+func fail(t *testing.T, res doctor.Result, check string) doctor.Finding {
+	t.Helper()
+	return found(t, res, check, doctor.Fail)
+}
+
+// outsideCluster asserts doctor says plainly that the operator runs outside the cluster, as
+// the harness runs it.
+func outsideCluster(t *testing.T, res doctor.Result) {
+	t.Helper()
+	assert.Contains(t, found(t, res, "operator", doctor.Info).Saw, "the operator runs outside the cluster")
 }
