@@ -33,8 +33,10 @@ const (
 	Unknown     HealthStatus = "Unknown"
 )
 
-// Result is a health verdict as Argo CD stores it. Status is empty when a script returned nil or
-// an empty table (Argo CD then shows no health for the object).
+// Result is a health verdict as Argo CD stores it (gitops-engine's HealthStatus): the one
+// verdict type, from the scripts (lua gives their two words) and the built-in rules alike.
+// Status is empty when a script returned nil or an empty table (Argo CD then shows no health
+// for the object).
 type Result struct {
 	Status  HealthStatus `json:"status"`
 	Message string       `json:"message,omitempty"`
@@ -199,11 +201,11 @@ func (e *Evaluator) EvaluateScript(obj *unstructured.Unstructured) (res Result, 
 	if c.err != nil {
 		return Result{Status: Unknown, Message: c.err.Error()}, true, c.err
 	}
-	h, err := c.script.Health(obj)
+	status, message, err := c.script.Health(obj)
 	if err != nil {
 		return Result{Status: Unknown, Message: err.Error()}, true, err
 	}
-	return Result{Status: HealthStatus(h.Status), Message: h.Message}, true, nil
+	return Result{Status: HealthStatus(status), Message: message}, true, nil
 }
 
 // DefaultOverrides are the project's scripts as argocd-cm overrides (without open libs, as

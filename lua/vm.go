@@ -50,9 +50,10 @@ const (
 	HookFinalizer = "argocd.argoproj.io/hook-finalizer"
 )
 
-// Health is what a script returned, as Argo CD reads it. Both fields are empty when the script
-// returned nil, an empty table or a table Argo CD cannot read as {status, message}.
-type Health struct {
+// result is what a script returned, as Argo CD decodes it. Both fields are empty when the script
+// returned nil, an empty table or a table Argo CD cannot read as {status, message}. The VM hands
+// out the two words; the verdict type is the caller's (healthcheck.Result).
+type result struct {
 	Status  string `json:"status,omitempty"`
 	Message string `json:"message,omitempty"`
 }
@@ -90,15 +91,15 @@ func Compile(source string, useOpenLibs bool) (*Script, error) {
 // ResourceHealth is gitops-engine's GetResourceHealth with this script as the override: an object
 // being deleted (without Argo CD's hook finalizer) is Progressing "Pending deletion" before any
 // Lua runs; a script error gives Unknown with the error text, and the error.
-func (s *Script) ResourceHealth(obj *unstructured.Unstructured) (Health, error) {
+func (s *Script) ResourceHealth(obj *unstructured.Unstructured) (status, message string, err error) {
 	if PendingDeletion(obj) {
-		return Health{Status: StatusProgressing, Message: MessagePendingDeletion}, nil
+		return StatusProgressing, MessagePendingDeletion, nil
 	}
-	h, err := s.Health(obj)
+	status, message, err = s.Health(obj)
 	if err != nil {
-		return Health{Status: StatusUnknown, Message: err.Error()}, err
+		return StatusUnknown, err.Error(), err
 	}
-	return h, nil
+	return status, message, nil
 }
 
 // PendingDeletion is gitops-engine's deletion pre-check.
@@ -114,25 +115,31 @@ func PendingDeletion(obj *unstructured.Unstructured) bool {
 	return true
 }
 
-// Health runs the script on obj like Argo CD's ExecuteHealthLua (no deletion pre-check).
-func (s *Script) Health(obj *unstructured.Unstructured) (Health, error) {
+// Health runs the script on obj like Argo CD's ExecuteHealthLua (no deletion pre-check) and
+// returns the status and message it gave, both empty when it gave none.
+func (s *Script) Health(obj *unstructured.Unstructured) (status, message string, err error) {
+	h, err := s.health(obj)
+	return h.Status, h.Message, err
+}
+
+func (s *Script) health(obj *unstructured.Unstructured) (result, error) {
 	if s.useOpenLibs {
 		st, err := newState(true)
 		if err != nil {
-			return Health{}, err
+			return result{}, err
 		}
 		defer st.L.Close()
 		return st.run(s.proto, obj.Object)
 	}
 	st, err := s.get()
 	if err != nil {
-		return Health{}, err
+		return result{}, err
 	}
 	h, err := st.run(s.proto, obj.Object)
 	if err != nil {
 		// The state may hold a half-run script's mess or a dead context: never reuse it.
 		st.L.Close()
-		return Health{}, err
+		return result{}, err
 	}
 	st.reset()
 	s.pool.Put(st)
@@ -281,7 +288,7 @@ func (st *state) reset() {
 	}
 }
 
-func (st *state) run(proto *glua.FunctionProto, obj map[string]any) (Health, error) {
+func (st *state) run(proto *glua.FunctionProto, obj map[string]any) (result, error) {
 	L := st.L
 	L.SetTop(0)
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
@@ -297,9 +304,9 @@ func (st *state) run(proto *glua.FunctionProto, obj map[string]any) (Health, err
 		var apiErr *glua.ApiError
 		if errors.As(err, &apiErr) && apiErr.Type == glua.ApiErrorRun {
 			apiErr.StackTrace = ""
-			return Health{}, apiErr
+			return result{}, apiErr
 		}
-		return Health{}, err
+		return result{}, err
 	}
 	return readResult(L.Get(-1))
 }
@@ -373,34 +380,34 @@ func ToLua(L *glua.LState, v any) glua.LValue {
 // a table is JSON-encoded (gopher-json) and decoded into {status, message}, where a type mismatch
 // (an empty table encodes as an array; a non-string message) gives empty health and an unknown
 // status gives Unknown "Lua returned an invalid health status"; anything else is an error.
-func readResult(v glua.LValue) (Health, error) {
+func readResult(v glua.LValue) (result, error) {
 	switch t := v.(type) {
 	case *glua.LNilType:
-		return Health{}, nil
+		return result{}, nil
 	case *glua.LTable:
 		if h, ok := fastResult(t); ok {
 			return validate(h), nil
 		}
 		b, err := luajson.Encode(t)
 		if err != nil {
-			return Health{}, err
+			return result{}, err
 		}
-		var h Health
+		var h result
 		if err := json.Unmarshal(b, &h); err != nil {
 			var typeErr *json.UnmarshalTypeError
 			if errors.As(err, &typeErr) {
-				return Health{}, nil
+				return result{}, nil
 			}
-			return Health{}, err
+			return result{}, err
 		}
 		return validate(h), nil
 	}
-	return Health{}, fmt.Errorf("expect table output from Lua script, not %s", v.Type().String())
+	return result{}, fmt.Errorf("expect table output from Lua script, not %s", v.Type().String())
 }
 
-func validate(h Health) Health {
+func validate(h result) result {
 	if !ValidStatus(h.Status) {
-		return Health{Status: StatusUnknown, Message: MessageInvalidStatus}
+		return result{Status: StatusUnknown, Message: MessageInvalidStatus}
 	}
 	return h
 }
@@ -408,7 +415,7 @@ func validate(h Health) Health {
 // fastResult reads the common {status = "...", message = "..."} table directly. It declines
 // (ok=false) whenever the JSON round trip could differ: an empty table, a non-string key or value,
 // invalid UTF-8, or a key that encoding/json would fold onto status/message.
-func fastResult(t *glua.LTable) (h Health, ok bool) {
+func fastResult(t *glua.LTable) (h result, ok bool) {
 	ok = true
 	n := 0
 	t.ForEach(func(k, v glua.LValue) {

@@ -23,29 +23,29 @@ func TestHealth(t *testing.T) {
 	tests := []struct {
 		name, script string
 		openLibs     bool
-		want         Health
+		want         result
 		err          string
 	}{
-		{"verdict", `return {status = "Healthy", message = "gen " .. obj.metadata.generation}`, false, Health{"Healthy", "gen 2"}, ""},
-		{"nulls dropped from arrays", `local l = obj.spec.list return {status = "Healthy", message = #l .. l[2]}`, false, Health{"Healthy", "2b"}, ""},
-		{"null map value absent", `return {status = "Healthy", message = tostring(obj.spec.gone) .. tostring(obj.spec.on) .. obj.spec.n}`, false, Health{"Healthy", "niltrue1.5"}, ""},
-		{"empty table", `return {}`, false, Health{}, ""},
-		{"nil", `return nil`, false, Health{}, ""},
-		{"invalid status", `return {status = "Fine"}`, false, Health{StatusUnknown, MessageInvalidStatus}, ""},
-		{"non-string message", `return {status = "Healthy", message = 1}`, false, Health{}, ""},
-		{"not a table", `return true`, false, Health{}, "expect table output from Lua script, not boolean"},
-		{"no string library", `return {status = string.lower("Healthy")}`, false, Health{}, "<string>:1: attempt to index a non-table object(nil) with key 'lower'"},
-		{"string library with open libs", `return {status = string.gsub("Xealthy", "X", "H")}`, true, Health{"Healthy", ""}, ""},
-		{"no os", `os.exit(1)`, false, Health{}, "<string>:1: attempt to index a non-table object(nil) with key 'exit'"},
-		{"safe os through require", `local os = require("os") return {status = "Healthy", message = type(os.time()) .. type(os.exit)}`, false, Health{"Healthy", "numbernil"}, ""},
-		{"runtime error without stack trace", `error("boom")`, false, Health{}, "<string>:1: boom"},
+		{"verdict", `return {status = "Healthy", message = "gen " .. obj.metadata.generation}`, false, result{"Healthy", "gen 2"}, ""},
+		{"nulls dropped from arrays", `local l = obj.spec.list return {status = "Healthy", message = #l .. l[2]}`, false, result{"Healthy", "2b"}, ""},
+		{"null map value absent", `return {status = "Healthy", message = tostring(obj.spec.gone) .. tostring(obj.spec.on) .. obj.spec.n}`, false, result{"Healthy", "niltrue1.5"}, ""},
+		{"empty table", `return {}`, false, result{}, ""},
+		{"nil", `return nil`, false, result{}, ""},
+		{"invalid status", `return {status = "Fine"}`, false, result{StatusUnknown, MessageInvalidStatus}, ""},
+		{"non-string message", `return {status = "Healthy", message = 1}`, false, result{}, ""},
+		{"not a table", `return true`, false, result{}, "expect table output from Lua script, not boolean"},
+		{"no string library", `return {status = string.lower("Healthy")}`, false, result{}, "<string>:1: attempt to index a non-table object(nil) with key 'lower'"},
+		{"string library with open libs", `return {status = string.gsub("Xealthy", "X", "H")}`, true, result{"Healthy", ""}, ""},
+		{"no os", `os.exit(1)`, false, result{}, "<string>:1: attempt to index a non-table object(nil) with key 'exit'"},
+		{"safe os through require", `local os = require("os") return {status = "Healthy", message = type(os.time()) .. type(os.exit)}`, false, result{"Healthy", "numbernil"}, ""},
+		{"runtime error without stack trace", `error("boom")`, false, result{}, "<string>:1: boom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Compile(tt.script, tt.openLibs)
 			require.NoError(t, err)
 			for i := 0; i < 2; i++ { // fresh state, then a pooled one
-				got, err := s.Health(widget())
+				got, err := s.health(widget())
 				if tt.err != "" {
 					require.Error(t, err)
 					assert.Equal(t, tt.err, err.Error())
@@ -67,10 +67,10 @@ func TestSyntaxError(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	s, err := Compile(`while true do end`, false)
 	require.NoError(t, err)
-	h, err := s.ResourceHealth(widget()) // returns at all: the loop was stopped
+	status, message, err := s.ResourceHealth(widget()) // returns at all: the loop was stopped
 	require.Error(t, err)
-	assert.Equal(t, StatusUnknown, h.Status)
-	assert.Contains(t, h.Message, "context deadline exceeded")
+	assert.Equal(t, StatusUnknown, status)
+	assert.Contains(t, message, "context deadline exceeded")
 }
 
 func TestDeletionPreCheck(t *testing.T) {
@@ -78,13 +78,13 @@ func TestDeletionPreCheck(t *testing.T) {
 	require.NoError(t, err)
 	o := widget()
 	o.Object["metadata"].(map[string]any)["deletionTimestamp"] = "2026-11-20T11:00:00Z"
-	h, err := s.ResourceHealth(o)
+	status, message, err := s.ResourceHealth(o)
 	require.NoError(t, err)
-	assert.Equal(t, Health{StatusProgressing, MessagePendingDeletion}, h)
+	assert.Equal(t, result{StatusProgressing, MessagePendingDeletion}, result{status, message})
 	o.SetFinalizers([]string{HookFinalizer})
-	h, err = s.ResourceHealth(o)
+	status, message, err = s.ResourceHealth(o)
 	require.NoError(t, err)
-	assert.Equal(t, Health{StatusHealthy, ""}, h)
+	assert.Equal(t, result{StatusHealthy, ""}, result{status, message})
 }
 
 // metadata.managedFields is not given to scripts (no health check reads the API server's field
@@ -105,9 +105,9 @@ return {status = "Healthy", message = m.name}`, false)
 		"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1",
 		"fieldsV1": map[string]any{"f:spec": map[string]any{"f:size": map[string]any{}}},
 	}}
-	h, err := s.Health(o)
+	h, err := s.health(o)
 	require.NoError(t, err)
-	assert.Equal(t, Health{StatusHealthy, o.GetName()}, h)
+	assert.Equal(t, result{StatusHealthy, o.GetName()}, h)
 	assert.NotNil(t, o.Object["metadata"].(map[string]any)["managedFields"], "the caller's object is left as it was")
 }
 
@@ -123,9 +123,9 @@ setfenv(0, {})
 return {status = "Healthy", message = seen}`, false)
 	require.NoError(t, err)
 	for i := 0; i < 3; i++ {
-		got, err := s.Health(widget())
+		got, err := s.health(widget())
 		require.NoError(t, err)
-		assert.Equal(t, Health{"Healthy", "nilnilnilfunction"}, got, "run %d", i)
+		assert.Equal(t, result{"Healthy", "nilnilnilfunction"}, got, "run %d", i)
 	}
 }
 
@@ -151,9 +151,9 @@ func TestPooledStateIsolationHostile(t *testing.T) {
 		for _, openLibs := range []bool{false, true} {
 			s, err := Compile(script, openLibs)
 			require.NoError(t, err)
-			first, err1 := s.Health(widget())
+			first, err1 := s.health(widget())
 			for i := 0; i < 3; i++ {
-				got, err := s.Health(widget())
+				got, err := s.health(widget())
 				assert.Equal(t, err1 == nil, err == nil, "%s (open libs %v) run %d: %v", name, openLibs, i, err)
 				assert.Equal(t, first, got, "%s (open libs %v) run %d", name, openLibs, i)
 			}
@@ -170,8 +170,8 @@ func TestConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 100; i++ {
-				got, err := s.Health(widget())
-				if !assert.NoError(t, err) || !assert.Equal(t, Health{"Healthy", "w"}, got) {
+				got, err := s.health(widget())
+				if !assert.NoError(t, err) || !assert.Equal(t, result{"Healthy", "w"}, got) {
 					return
 				}
 			}
@@ -191,7 +191,7 @@ func benchHealth(b *testing.B, openLibs bool) {
 	obj := widget()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Health(obj); err != nil {
+		if _, err := s.health(obj); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -237,15 +237,8 @@ func (o *WaitOptions) judge(obj *unstructured.Unstructured, deleted bool) cluste
 		}
 		return cluster.Check{State: cluster.Pending, Status: "Exists", Message: "waiting for it to be deleted"}
 	}
-	if obj == nil {
-		if deleted {
-			return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
-		}
-		return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing), Message: "does not exist yet"}
-	}
-	h, _ := healthcheck.Get(obj)
-	ch := cluster.Verdict(h)
-	if ch.State == cluster.Done {
+	ch := cluster.Judge(obj, deleted)
+	if obj != nil && ch.State == cluster.Done {
 		v, _, _ := unstructured.NestedString(obj.Object, "status", "lastAppliedVersion")
 		if v != "" {
 			ch.Note = "version " + v

@@ -48,19 +48,22 @@ type Options struct {
 	Concurrency int
 }
 
-// DegradedError is an object found Degraded: the apply stops there, as an Argo CD sync does.
-type DegradedError struct {
-	ID, Source, Message string
+// FailedError is an object found Failed by its health (Degraded, or deleted while waited for),
+// named as the manifest names it: the apply stops there, as an Argo CD sync does. The verdict
+// is the wait's (cluster.Check); this adds where the object came from.
+type FailedError struct {
+	ID, Source string
+	Check      cluster.Check
 }
 
-func (e *DegradedError) Error() string {
-	return fmt.Sprintf("%s (%s) is Degraded: %s", e.ID, e.Source, e.Message)
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("%s (%s) is %s: %s", e.ID, e.Source, e.Check.Status, redact.String(e.Check.Message))
 }
 
-// Degraded marks the error for callers that tell a Degraded object from other failures.
-func (e *DegradedError) Degraded() bool { return true }
+// Degraded tells a Degraded object (exit code Degraded) from one deleted while waited for.
+func (e *FailedError) Degraded() bool { return e.Check.Cause == cluster.CauseDegraded }
 
-// GroupError is a failed (phase, wave) group: Err is the cause (a *DegradedError, an API
+// GroupError is a failed (phase, wave) group: Err is the cause (a *FailedError, an API
 // error, a context error when time ran out), Note says what stays applied.
 type GroupError struct {
 	Group string
@@ -289,7 +292,7 @@ func (r *runner) applyGroup(ctx context.Context, g *Group) ([]*Task, error) {
 		case c.State == cluster.Done:
 			fmt.Fprintf(r.opts.Out, "  %s healthy\n", t.ID())
 		case c.State == cluster.Failed && firstErr == nil:
-			firstErr = &DegradedError{ID: t.ID(), Source: t.Source, Message: h.Message}
+			firstErr = &FailedError{ID: t.ID(), Source: t.Source, Check: c}
 		default:
 			pending = append(pending, t)
 		}
@@ -366,21 +369,9 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 	}
 	r.opts.Progress.Line("", "Waiting", fmt.Sprintf("%s: %d object(s) to become healthy", g.Name(), len(refs)))
 	outcomes, err := r.c.Wait(ctx, cluster.WaitSpec{
-		Objects: refs,
-		Once:    r.opts.Once,
-		Judge: func(obj *unstructured.Unstructured, deleted bool) cluster.Check {
-			if obj == nil {
-				if deleted {
-					return cluster.Check{State: cluster.Failed, Cause: cluster.CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
-				}
-				return cluster.Check{State: cluster.Pending, Status: string(healthcheck.Missing)}
-			}
-			h, hasCheck := healthcheck.Get(obj)
-			if !hasCheck {
-				return cluster.Check{State: cluster.Done, Status: string(healthcheck.Healthy)}
-			}
-			return cluster.Verdict(h)
-		},
+		Objects:      refs,
+		Once:         r.opts.Once,
+		Judge:        cluster.Judge,
 		OnConnection: r.opts.Progress.Connection,
 		OnChange: func(ref cluster.Ref, c cluster.Check) {
 			t := byRef[ref]
@@ -400,10 +391,7 @@ func (r *runner) gate(ctx context.Context, g *Group, pending []*Task) error {
 		return nil
 	case errors.As(err, &failed):
 		t := byRef[failed.Ref]
-		if failed.Degraded() {
-			return &DegradedError{ID: t.ID(), Source: t.Source, Message: redact.String(failed.Check.Message)}
-		}
-		return fmt.Errorf("%s (%s) is %s: %s", t.ID(), t.Source, failed.Check.Status, redact.String(failed.Check.Message))
+		return &FailedError{ID: t.ID(), Source: t.Source, Check: failed.Check}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		var waiting []string
 		for _, oc := range outcomes {

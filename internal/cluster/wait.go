@@ -61,6 +61,24 @@ func Verdict(h healthcheck.Result) Check {
 	return c
 }
 
+// Judge is the wait outcome of one object by its health, the same for every verb that waits
+// for health (wait, apply): an object that does not exist is Missing and waited for, one deleted
+// while waited for fails (CauseDeleted), one without a health check is Done (Argo CD does not
+// wait for it either), and every other goes through Verdict(healthcheck.Get(obj)).
+func Judge(obj *unstructured.Unstructured, deleted bool) Check {
+	if obj == nil {
+		if deleted {
+			return Check{State: Failed, Cause: CauseDeleted, Status: "Deleted", Message: "deleted while waiting for it"}
+		}
+		return Check{State: Pending, Status: string(healthcheck.Missing), Message: "does not exist yet"}
+	}
+	h, hasCheck := healthcheck.Get(obj)
+	if !hasCheck {
+		return Check{State: Done, Status: string(healthcheck.Healthy)}
+	}
+	return Verdict(h)
+}
+
 // Ref names one object of a wait. Kind must be set (as the API spells it): it is part of the
 // identity and of what is printed.
 type Ref struct {
