@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ariga/atlas-operator/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,13 +23,13 @@ var podWaitingFailures = map[string]bool{
 
 // checkDevDB says which dev database the operator uses and, when it runs one itself, how its
 // Deployment and Pods are doing.
-func (r *run) checkDevDB(ctx context.Context, t target, drv v1alpha1.Driver) {
+func (r *run) checkDevDB(ctx context.Context, t *spec, drv driver) {
 	switch {
 	case t.DevURL != "" || t.DevURLFrom.SecretKeyRef != nil:
-		if !t.DevDB {
+		if t.DevDB == nil {
 			return // the dev-url finding says it all
 		}
-	case drv == v1alpha1.DriverSQLite:
+	case drv == driverSQLite:
 		r.add("dev-db", OK, "SQLite target: the operator uses an in-memory SQLite dev database", "")
 		return
 	case drv == "":

@@ -10,12 +10,12 @@ import (
 	"testing/fstest"
 
 	"ariga.io/atlas/sql/migrate"
-	"github.com/ariga/atlas-operator/api/v1alpha1"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
@@ -23,8 +23,8 @@ import (
 
 // checkDir checks an AtlasMigration's directory: the ConfigMap (or inline files), atlas.sum by
 // our validator, the files after lastAppliedVersion, and with --dir the local differences.
-func (r *run) checkDir(ctx context.Context, m *v1alpha1.AtlasMigration) {
-	d := m.Spec.Dir
+func (r *run) checkDir(ctx context.Context, s *spec) {
+	d := s.Dir
 	var files map[string]string
 	where := "spec.dir.local"
 	switch {
@@ -49,7 +49,7 @@ func (r *run) checkDir(ctx context.Context, m *v1alpha1.AtlasMigration) {
 		files = d.Local
 	case d.Remote.Name != "":
 		r.add("configmap", Info, fmt.Sprintf("the directory is %s (tag %s) in Atlas Cloud: not checked here", d.Remote.Name, dash(d.Remote.Tag)), "")
-		if m.Spec.Cloud.TokenFrom.SecretKeyRef == nil {
+		if s.Cloud.TokenFrom.SecretKeyRef == nil {
 			r.add("cloud-token", Fail, "spec.dir.remote needs an Atlas Cloud token, and spec.cloud.tokenFrom is not set", "set spec.cloud.tokenFrom.secretKeyRef to the Secret holding the token")
 		}
 		return
@@ -62,7 +62,7 @@ func (r *run) checkDir(ctx context.Context, m *v1alpha1.AtlasMigration) {
 	for name, content := range files {
 		fsys[name] = &fstest.MapFile{Data: []byte(content)}
 	}
-	last := m.Status.LastAppliedVersion
+	last, _, _ := unstructured.NestedString(r.obj.Object, "status", "lastAppliedVersion")
 	dir, err := migdir.ReadFS(fsys, migdir.Options{Format: migdir.FormatAtlas})
 	var se *migdir.SumError
 	if err != nil {
@@ -214,8 +214,8 @@ func (r *run) configMap(ctx context.Context, check, field, name string) *corev1.
 }
 
 // checkSchema checks that an AtlasSchema's desired schema is there and parses.
-func (r *run) checkSchema(ctx context.Context, s *v1alpha1.AtlasSchema) {
-	sc := s.Spec.Schema
+func (r *run) checkSchema(ctx context.Context, s *spec) {
+	sc := s.Schema
 	switch {
 	case sc.ConfigMapKeyRef != nil:
 		ref := sc.ConfigMapKeyRef

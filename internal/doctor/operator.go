@@ -109,6 +109,13 @@ func managerContainer(dep *appsv1.Deployment) *corev1.Container {
 }
 
 func (d *Doctor) controller(ctx context.Context, dep *appsv1.Deployment) Controller {
+	c := d.controllerOf(dep)
+	c.Logs, c.LogErr = d.operatorLogs(ctx, c.Deployment, managerContainer(c.Deployment))
+	return c
+}
+
+// controllerOf reads what a Deployment says of the operator it runs.
+func (d *Doctor) controllerOf(dep *appsv1.Deployment) Controller {
 	dep = dep.DeepCopy()
 	dep.ManagedFields = nil
 	c := Controller{Deployment: dep, Ready: dep.Status.ReadyReplicas, Wanted: 1, ServiceAccount: dep.Spec.Template.Spec.ServiceAccountName}
@@ -147,7 +154,6 @@ func (d *Doctor) controller(ctx context.Context, dep *appsv1.Deployment) Control
 			}
 		}
 	}
-	c.Logs, c.LogErr = d.operatorLogs(ctx, dep, mc)
 	return c
 }
 
@@ -336,8 +342,23 @@ func (r *run) checkLogs(c Controller) {
 // mentions reports whether a log line is about namespace/name: the operator's logr lines carry
 // both, as "namespace": "ns", "name": "x" (JSON) or the NamespacedName ns/x.
 func mentions(line, ns, name string) bool {
-	if strings.Contains(line, ns+"/"+name) {
-		return true
+	key := ns + "/" + name
+	for i := strings.Index(line, key); i >= 0; {
+		end := i + len(key)
+		before, after := i == 0 || !nameChar(line[i-1]), end == len(line) || !nameChar(line[end])
+		if before && after {
+			return true
+		}
+		j := strings.Index(line[i+1:], key)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return strings.Contains(line, `"`+ns+`"`) && strings.Contains(line, `"`+name+`"`)
+}
+
+// nameChar reports whether c may be part of a Kubernetes object name.
+func nameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.'
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ariga/atlas-operator/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,51 +18,31 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
-// target is what both Atlas kinds share in their spec: the database, the dev database, the
-// project config.
-type target struct {
-	v1alpha1.TargetSpec
-	v1alpha1.ProjectConfigSpec
-	DevURL     string
-	DevURLFrom v1alpha1.Secret
-	TokenFrom  *corev1.SecretKeySelector
-	DevDB      bool
-}
-
 // checkSpec checks what the spec references, for the kinds whose spec is known.
 func (r *run) checkSpec(ctx context.Context) {
-	var t target
-	switch r.obj.GetKind() {
-	case atlas.KindAtlasMigration:
-		var m v1alpha1.AtlasMigration
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(r.obj.Object, &m); err != nil {
-			r.add("spec", Fail, "the spec does not read as an AtlasMigration: "+err.Error(), "fix the manifest")
-			return
-		}
-		s := m.Spec
-		t = target{TargetSpec: s.TargetSpec, ProjectConfigSpec: s.ProjectConfigSpec, DevURL: s.DevURL, DevURLFrom: s.DevURLFrom,
-			TokenFrom: s.Cloud.TokenFrom.SecretKeyRef, DevDB: s.DevDB != nil}
-		drv := r.checkTarget(ctx, t)
-		r.checkDir(ctx, &m)
-		r.checkDevDB(ctx, t, drv)
-	case atlas.KindAtlasSchema:
-		var s v1alpha1.AtlasSchema
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(r.obj.Object, &s); err != nil {
-			r.add("spec", Fail, "the spec does not read as an AtlasSchema: "+err.Error(), "fix the manifest")
-			return
-		}
-		t = target{TargetSpec: s.Spec.TargetSpec, ProjectConfigSpec: s.Spec.ProjectConfigSpec, DevURL: s.Spec.DevURL, DevURLFrom: s.Spec.DevURLFrom,
-			TokenFrom: s.Spec.Cloud.TokenFrom.SecretKeyRef, DevDB: s.Spec.DevDB != nil}
-		drv := r.checkTarget(ctx, t)
-		r.checkSchema(ctx, &s)
-		r.checkDevDB(ctx, t, drv)
+	kind := r.obj.GetKind()
+	if kind != atlas.KindAtlasMigration && kind != atlas.KindAtlasSchema {
+		return
 	}
+	var s spec
+	raw, _ := r.obj.Object["spec"].(map[string]any)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &s); err != nil {
+		r.add("spec", Fail, "the spec does not read as an "+kind+": "+err.Error(), "fix the manifest")
+		return
+	}
+	drv := r.checkTarget(ctx, &s)
+	if kind == atlas.KindAtlasMigration {
+		r.checkDir(ctx, &s)
+	} else {
+		r.checkSchema(ctx, &s)
+	}
+	r.checkDevDB(ctx, &s, drv)
 }
 
 // checkTarget checks the target database's URL (or credentials), the dev URL, the project
 // config and the Atlas Cloud token, and returns the target's driver ("" when unknown).
-func (r *run) checkTarget(ctx context.Context, t target) v1alpha1.Driver {
-	var drv v1alpha1.Driver
+func (r *run) checkTarget(ctx context.Context, t *spec) driver {
+	var drv driver
 	switch {
 	case t.URLFrom.SecretKeyRef != nil:
 		ref := t.URLFrom.SecretKeyRef
@@ -98,7 +77,7 @@ func (r *run) checkTarget(ctx context.Context, t target) v1alpha1.Driver {
 			r.add("config", OK, fmt.Sprintf("Secret %s has key %s (the project config)", ref.Name, ref.Key), "")
 		}
 	}
-	if ref := t.TokenFrom; ref != nil {
+	if ref := t.Cloud.TokenFrom.SecretKeyRef; ref != nil {
 		if v, ok := r.secretValue(ctx, "cloud-token", "spec.cloud.tokenFrom", ref); ok {
 			if strings.TrimSpace(v) == "" {
 				r.add("cloud-token", Fail, fmt.Sprintf("Secret %s key %s is empty", ref.Name, ref.Key), "put the Atlas Cloud token in it")
@@ -111,7 +90,7 @@ func (r *run) checkTarget(ctx context.Context, t target) v1alpha1.Driver {
 }
 
 // checkCredentials checks spec.credentials: the Secrets it references and its scheme.
-func (r *run) checkCredentials(ctx context.Context, c v1alpha1.Credentials) v1alpha1.Driver {
+func (r *run) checkCredentials(ctx context.Context, c credentials) driver {
 	for _, ref := range []struct {
 		field string
 		sel   *corev1.SecretKeySelector
@@ -122,8 +101,8 @@ func (r *run) checkCredentials(ctx context.Context, c v1alpha1.Credentials) v1al
 			}
 		}
 	}
-	drv, err := v1alpha1.DriverBySchema(c.Scheme)
-	if err != nil {
+	drv := driverBySchema(c.Scheme)
+	if drv == "" {
 		r.add("url", Fail, fmt.Sprintf("spec.credentials.scheme %q names no driver the operator knows", c.Scheme), "use one of "+knownDrivers)
 		return ""
 	}
@@ -135,7 +114,7 @@ const knownDrivers = "postgres, mysql, mariadb, sqlite, sqlserver, clickhouse, r
 
 // checkURL checks that a database URL parses as the operator parses it and names a driver it
 // knows; it says the URL without its password. It returns the driver.
-func (r *run) checkURL(check, where, raw string) v1alpha1.Driver {
+func (r *run) checkURL(check, where, raw string) driver {
 	registerValue(raw)
 	if strings.TrimSpace(raw) == "" {
 		r.add(check, Fail, where+" is empty", "put the database URL in it, e.g. postgres://user:password@host:5432/db?sslmode=disable")
@@ -161,8 +140,8 @@ func (r *run) checkURL(check, where, raw string) v1alpha1.Driver {
 		r.add(check, Fail, fmt.Sprintf("%s has no scheme: %s", where, shownURL(u)), "start the URL with the driver, e.g. postgres://, mysql://, sqlite://")
 		return ""
 	}
-	drv, err := v1alpha1.DriverBySchema(u.Scheme)
-	if err != nil {
+	drv := driverBySchema(u.Scheme)
+	if drv == "" {
 		r.add(check, Fail, fmt.Sprintf("%s names driver %q, which the operator does not know: %s", where, u.Scheme, shownURL(u)), "use one of "+knownDrivers)
 		return ""
 	}
