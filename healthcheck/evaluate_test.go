@@ -3,11 +3,14 @@ package healthcheck
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-atlas/kubectl-atlas/lua"
 )
 
 func object(t testing.TB, y string) *unstructured.Unstructured {
@@ -101,4 +104,30 @@ func TestDeletionNamesFinalizers(t *testing.T) {
 	res, ok := Get(cm)
 	assert.True(t, ok)
 	assert.Equal(t, Result{Progressing, "Pending deletion; blocked by finalizers: example.com/x"}, res)
+}
+
+// The project's own evaluator gives a script that hit Argo CD's one-second limit a second run
+// with a long limit (a starved machine must not turn into a verdict); an evaluator of user
+// scripts stops at the first limit, as Argo CD does. Only lower bounds on time are checked: a
+// run cannot end before its limits, however busy the machine.
+func TestPatientEvaluatorRunsAgain(t *testing.T) {
+	defer func(d time.Duration) { hangGuard = d }(hangGuard)
+	hangGuard = 2 * time.Second
+	e, err := NewEvaluator(map[string]Override{"example.com/Widget": {HealthLua: "while true do end"}})
+	require.NoError(t, err)
+	obj := object(t, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}")
+
+	res, ok, err := e.Evaluate(obj)
+	require.True(t, ok)
+	require.ErrorIs(t, err, lua.ErrTimeLimit)
+	assert.Equal(t, Unknown, res.Status)
+	assert.Contains(t, res.Message, "context deadline exceeded")
+
+	e.patient = true
+	start := time.Now()
+	res, _, err = e.Evaluate(obj)
+	require.ErrorIs(t, err, lua.ErrTimeLimit)
+	assert.Equal(t, Unknown, res.Status)
+	assert.GreaterOrEqual(t, time.Since(start), lua.Timeout+hangGuard, "the second run has its own limit")
+	assert.True(t, Default().patient)
 }

@@ -32,6 +32,15 @@ import (
 // Timeout is Argo CD's limit for one evaluation.
 const Timeout = time.Second
 
+// ErrTimeLimit is in the chain of the error of a script stopped at its time limit (the error's
+// text stays gopher-lua's, as Argo CD shows it).
+var ErrTimeLimit = errors.New("health script stopped at its time limit")
+
+type timeLimitError struct{ err error }
+
+func (e timeLimitError) Error() string   { return e.err.Error() }
+func (e timeLimitError) Unwrap() []error { return []error{e.err, ErrTimeLimit} }
+
 // Health statuses Argo CD accepts from a script (case-sensitive).
 const (
 	StatusHealthy     = "Healthy"
@@ -115,27 +124,36 @@ func PendingDeletion(obj *unstructured.Unstructured) bool {
 	return true
 }
 
-// Health runs the script on obj like Argo CD's ExecuteHealthLua (no deletion pre-check) and
-// returns the status and message it gave, both empty when it gave none.
+// Health runs the script on obj like Argo CD's ExecuteHealthLua (no deletion pre-check), within
+// Argo CD's time limit, and returns the status and message it gave, both empty when it gave none.
 func (s *Script) Health(obj *unstructured.Unstructured) (status, message string, err error) {
-	h, err := s.health(obj)
+	return s.HealthWithin(obj, Timeout)
+}
+
+// HealthWithin is Health with another time limit.
+func (s *Script) HealthWithin(obj *unstructured.Unstructured, limit time.Duration) (status, message string, err error) {
+	h, err := s.healthWithin(obj, limit)
 	return h.Status, h.Message, err
 }
 
 func (s *Script) health(obj *unstructured.Unstructured) (result, error) {
+	return s.healthWithin(obj, Timeout)
+}
+
+func (s *Script) healthWithin(obj *unstructured.Unstructured, limit time.Duration) (result, error) {
 	if s.useOpenLibs {
 		st, err := newState(true)
 		if err != nil {
 			return result{}, err
 		}
 		defer st.L.Close()
-		return st.run(s.proto, obj.Object)
+		return st.run(s.proto, obj.Object, limit)
 	}
 	st, err := s.get()
 	if err != nil {
 		return result{}, err
 	}
-	h, err := st.run(s.proto, obj.Object)
+	h, err := st.run(s.proto, obj.Object, limit)
 	if err != nil {
 		// The state may hold a half-run script's mess or a dead context: never reuse it.
 		st.L.Close()
@@ -288,10 +306,10 @@ func (st *state) reset() {
 	}
 }
 
-func (st *state) run(proto *glua.FunctionProto, obj map[string]any) (result, error) {
+func (st *state) run(proto *glua.FunctionProto, obj map[string]any, limit time.Duration) (result, error) {
 	L := st.L
 	L.SetTop(0)
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.RemoveContext()
@@ -304,7 +322,10 @@ func (st *state) run(proto *glua.FunctionProto, obj map[string]any) (result, err
 		var apiErr *glua.ApiError
 		if errors.As(err, &apiErr) && apiErr.Type == glua.ApiErrorRun {
 			apiErr.StackTrace = ""
-			return result{}, apiErr
+			err = apiErr
+		}
+		if ctx.Err() == context.DeadlineExceeded {
+			return result{}, timeLimitError{err}
 		}
 		return result{}, err
 	}

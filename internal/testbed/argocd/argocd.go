@@ -297,10 +297,10 @@ func (a *ArgoCD) Stop() error {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-p.done:
-		case <-time.After(15 * time.Second):
+		case <-time.After(2 * time.Minute):
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.done
-			errs = append(errs, fmt.Errorf("%s did not stop within 15 s; killed", p.name))
+			errs = append(errs, fmt.Errorf("%s did not stop within 2 min; killed", p.name))
 		}
 	}
 	a.procs = nil

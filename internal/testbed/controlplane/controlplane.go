@@ -52,7 +52,13 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true}
+	e := &envtest.Environment{BinaryAssetsDirectory: assets, ErrorIfCRDPathMissing: true,
+		// envtest's defaults (20 s to start or stop, 10 s for CRDs to be established) are
+		// deadlines a busy machine misses: these are hang guards only.
+		ControlPlaneStartTimeout: 5 * time.Minute,
+		ControlPlaneStopTimeout:  2 * time.Minute,
+	}
+	e.CRDInstallOptions.MaxTime = 5 * time.Minute
 	// A cert dir of our own survives an API server restart, so the serving CA (and with it
 	// every client config handed out) stays valid across RestartAPIServer.
 	certDir := filepath.Join(dir, "apiserver")
