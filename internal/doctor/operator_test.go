@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,4 +40,24 @@ func TestMentions(t *testing.T) {
 	assert.False(t, mentions(`{"name":"app","namespace":"other"}`, "shop", "app"))
 	assert.False(t, mentions(`reconciling shop/application`, "shop", "app"))
 	assert.True(t, mentions(`reconciling shop/application and shop/app`, "shop", "app"))
+}
+
+// The operator's log lines about the resource: the last LogLines of them, from every Pod.
+func TestCheckLogs(t *testing.T) {
+	d := New(nil, Options{LogLines: 2})
+	r := &run{d: d, ns: "shop", name: "app"}
+	c := Controller{Deployment: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "atlas", Name: "op"}}, Logs: map[string][]string{
+		"op-1": {`{"msg":"Reconciling","AtlasMigration":{"name":"app","namespace":"shop"}}`, `{"msg":"other","AtlasMigration":{"name":"web","namespace":"shop"}}`,
+			`{"msg":"applied","AtlasMigration":{"name":"app","namespace":"shop"}}`, `error shop/app: checksum mismatch`},
+	}}
+	r.checkLogs(c)
+	require.Len(t, r.findings, 1)
+	f := r.findings[0]
+	assert.Equal(t, Info, f.Severity)
+	assert.Equal(t, "the operator's last 2 log line(s) about it:\n"+`{"msg":"applied","AtlasMigration":{"name":"app","namespace":"shop"}}`+"\nerror shop/app: checksum mismatch", f.Saw)
+	assert.Len(t, r.ev.LogLines, 3)
+
+	r = &run{d: d, ns: "shop", name: "app"}
+	r.checkLogs(Controller{Deployment: c.Deployment, LogErr: "cannot read the logs of its Pods: not allowed (RBAC)"})
+	assert.Equal(t, "the logs of operator atlas/op cannot be read: cannot read the logs of its Pods: not allowed (RBAC)", r.findings[0].Saw)
 }

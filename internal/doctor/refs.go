@@ -106,7 +106,11 @@ func (r *run) checkCredentials(ctx context.Context, c credentials) driver {
 		r.add("url", Fail, fmt.Sprintf("spec.credentials.scheme %q names no driver the operator knows", c.Scheme), "use one of "+knownDrivers)
 		return ""
 	}
-	r.add("url", OK, fmt.Sprintf("spec.credentials: driver %s, host %s, database %s", drv, dash(c.Host), dash(c.Database)), "")
+	host := dash(c.Host)
+	if ref := c.HostFrom.SecretKeyRef; ref != nil {
+		host = fmt.Sprintf("from Secret %s key %s", ref.Name, ref.Key)
+	}
+	r.add("url", OK, fmt.Sprintf("spec.credentials: driver %s, host %s, database %s", drv, host, dash(c.Database)), "")
 	return drv
 }
 

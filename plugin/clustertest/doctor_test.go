@@ -436,3 +436,64 @@ func readBundle(t *testing.T, path string) map[string]string {
 	}
 	return out
 }
+
+// The other references: Atlas Cloud token, project config, credentials, inline and remote
+// directories, binaryData; and the operator's Events.
+func TestDoctorReferences(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createSecret(t, ns, "lite", map[string]string{"url": "sqlite:///x.db"})
+	createSecret(t, ns, "tok", map[string]string{"token": "aci_tokenvalue123", "empty": ""})
+	createSecret(t, ns, "creds", map[string]string{"password": "credpass987", "host": "db.internal"})
+	files := packed(t, doctorFiles)
+	_, err := kc.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "bin"}, Data: files,
+		BinaryData: map[string][]byte{"3_x.sql": []byte("x")}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	spec := migrationSpec("lite", "bin")
+	spec["cloud"] = map[string]any{"tokenFrom": secretRef("tok", "token")}
+	spec["configFrom"] = secretRef("nocfg", "atlas.hcl")
+	createSpec(t, ns, mig, "refs", spec)
+	createSpec(t, ns, mig, "emptytoken", map[string]any{"urlFrom": secretRef("lite", "url"), "cloud": map[string]any{"tokenFrom": secretRef("tok", "empty")},
+		"dir": map[string]any{"local": files}})
+	createSpec(t, ns, mig, "remote", map[string]any{"urlFrom": secretRef("lite", "url"), "dir": map[string]any{"remote": map[string]any{"name": "app", "tag": "v1"}}})
+	createSpec(t, ns, mig, "creds", map[string]any{"credentials": map[string]any{"scheme": "postgres", "user": "app", "passwordFrom": secretRef("creds", "password"),
+		"hostFrom": secretRef("creds", "host"), "database": "app"}, "devURL": "postgres://dev", "dir": map[string]any{"local": files}})
+	createSpec(t, ns, mig, "badscheme", map[string]any{"credentials": map[string]any{"scheme": "pg", "host": "h"}, "dir": map[string]any{"local": files}})
+	createSpec(t, ns, mig, "nourl", map[string]any{"dir": map[string]any{"local": files}})
+	for _, n := range []string{"refs", "emptytoken", "remote", "creds", "badscheme", "nourl"} {
+		setStatus(t, ns, mig, n, applied("2"))
+	}
+	obj, err := dyn.Resource(atlas.MigrationGVR).Namespace(ns).Get(ctx, "creds", metav1.GetOptions{})
+	require.NoError(t, err)
+	event := func(name, typ, reason, msg string) {
+		_, err := kc.CoreV1().Events(ns).Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: name},
+			InvolvedObject: corev1.ObjectReference{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: ns, Name: obj.GetName(), UID: obj.GetUID()},
+			Type:           typ, Reason: reason, Message: msg, Count: 1, FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(),
+			Source: corev1.EventSource{Component: "atlasmigration-controller"}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	event("applied", corev1.EventTypeNormal, "Applied", "Version 2 applied")
+
+	res, r := doctorJSON(t, "-n", ns, "--all")
+	require.Equal(t, exitcode.Degraded, r.code)
+	assert.NotContains(t, r.stdout, "aci_tokenvalue123")
+	assert.NotContains(t, r.stdout, "credpass987")
+	refs := res["refs"]
+	assert.Contains(t, finding(t, refs, "cloud-token", doctor.OK).Saw, "Secret tok has key token (the Atlas Cloud token, 17 characters)")
+	assert.Contains(t, finding(t, refs, "config", doctor.Fail).Saw, "Secret nocfg (spec.configFrom) does not exist")
+	assert.Contains(t, finding(t, refs, "configmap", doctor.Warn).Saw, "1 binaryData key(s), which the operator ignores")
+	assert.Contains(t, finding(t, res["emptytoken"], "cloud-token", doctor.Fail).Saw, "Secret tok key empty is empty")
+	finding(t, res["emptytoken"], "atlas.sum", doctor.OK)
+	assert.Contains(t, finding(t, res["remote"], "configmap", doctor.Info).Saw, "app (tag v1) in Atlas Cloud")
+	assert.Contains(t, finding(t, res["remote"], "cloud-token", doctor.Fail).Saw, "spec.dir.remote needs an Atlas Cloud token")
+	cr := res["creds"]
+	assert.Contains(t, finding(t, cr, "url", doctor.OK).Saw, "spec.credentials: driver postgres, host from Secret creds key host, database app")
+	assert.Contains(t, finding(t, cr, "events", doctor.OK).Saw, "1 Event(s), none a warning; latest: Applied: Version 2 applied [atlasmigration-controller]")
+	assert.Contains(t, finding(t, res["badscheme"], "url", doctor.Fail).Saw, `spec.credentials.scheme "pg" names no driver`)
+	assert.Contains(t, finding(t, res["nourl"], "url", doctor.Fail).Saw, "no target database")
+
+	event("failed", corev1.EventTypeWarning, "TransientErr", "Error: checksum mismatch")
+	res, _ = doctorJSON(t, "-n", ns, "creds")
+	assert.Contains(t, finding(t, res["creds"], "events", doctor.Warn).Saw, "1 warning Event(s) of 2; the latest:\n  TransientErr: Error: checksum mismatch [atlasmigration-controller]")
+}
