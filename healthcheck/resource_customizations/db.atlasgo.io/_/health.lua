@@ -299,7 +299,9 @@ if S ~= nil then
     while j < n do
       j = separator(j) -- the Go code tests every byte
       if j == n then break end
-      if j >= m.last then
+      -- most separators follow a byte no secret key ends with: skip those without a call
+      local before = byte(s, j)
+      if j >= m.last and (LAST[before] or BLANK[before] or QUOTE[before]) then
         local kind = pair_key(s, j)
         if kind ~= 0 then
           local from, to = pair_value(s, j + 1, kind, ends)
