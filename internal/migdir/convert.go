@@ -80,7 +80,10 @@ func convert(fsys fs.FS, f format) (*Dir, error) {
 		if w != nil {
 			d.Warnings = append(d.Warnings, w.warnings(s)...)
 		}
-		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data, Rerun: s.rerun})
+		d.Files = append(d.Files, File{Name: name, Data: content, Source: s.path, src: s.data, Rerun: s.rerun, key: rerunKey(s)})
+	}
+	if err := d.applyLedger(fsys); err != nil {
+		return nil, err
 	}
 	return d, d.appendSum(d.sqlFiles())
 }

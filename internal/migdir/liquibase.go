@@ -173,6 +173,7 @@ func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 type liquibasePart struct {
 	from, to int
 	version  string
+	id       string // a runOnChange changeset's author:id
 }
 
 // splitRunOnChange gives each runOnChange changeset a file of its own whose version carries the
@@ -212,7 +213,7 @@ func splitRunOnChange(srcs []*source) ([]*source, error) {
 			p := *s
 			p.desc = s.desc + "_" + sets[i].id
 			p.rerun = true
-			p.meta = &liquibasePart{from: i, to: i + 1,
+			p.meta = &liquibasePart{from: i, to: i + 1, id: sets[i].id,
 				version: s.raw + encodeNumber(uint64(i-first+1)) + "-" + liquibaseChecksum(sets[i])}
 			out = append(out, &p)
 		}

@@ -48,6 +48,8 @@ type File struct {
 	// Liquibase runOnChange changeset): its version carries a checksum of its content, so an
 	// edit is a new pending version for atlas, which sorts below versions already applied.
 	Rerun bool
+	// key is what the rerun ledger calls a Rerun file (rerunKey).
+	key string
 }
 
 // Dir is a validated migration directory in atlas format.
@@ -65,6 +67,13 @@ type Dir struct {
 	// Warnings are things the user should know that do not stop the directory from being
 	// used (a removed byte order mark, a reference to the old tool's tracking table).
 	Warnings []Warning
+	// Ledger is the content the rerun ledger (LedgerFile, in the source directory) must have for
+	// the names of this read; nil when the directory has neither files that run again when
+	// edited nor a ledger. LedgerNew are the entries the file on disk lacks: init and configmap
+	// write Ledger, read-only callers refuse (CheckLedger). ledger.go says why.
+	Ledger      []byte
+	LedgerNew   []LedgerEntry
+	ledgerFound bool
 }
 
 // Warning is a remark about one file (severity Warning); Line is 1-based, 0 for the whole file.

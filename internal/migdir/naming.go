@@ -80,6 +80,9 @@ func (d *Dir) BaselineVersion(v string) (string, error) {
 // versioned files added after a Flyway repeatable ran, so atlas must apply files out of order
 // (AtlasMigration spec.execOrder: non-linear), as the source tool does.
 func (d *Dir) HasRepeatables() bool {
+	if d.Ledger != nil {
+		return true // placeholders of files that ran again, even if none is left
+	}
 	for _, f := range d.Files {
 		if f.Rerun {
 			return true
