@@ -146,6 +146,12 @@ func generateConfig(config []byte, dir string) (string, *generate.Result, error)
 	}
 	req.Options.ConfigMapNeedsHash = true
 	res, err := generate.Generate(*req)
+	if err == nil && res.Dir != nil {
+		// The generator reads the repository and never writes it (Argo CD's repo server): a
+		// ledger that lacks this change's versions is refused, not rendered with a warning
+		// nobody sees there, since the next change would turn the AtlasMigration Degraded.
+		err = res.Dir.CheckLedger()
+	}
 	if err != nil {
 		return id, res, fmt.Errorf("%s: %w", id, fieldTerms.Error(err))
 	}

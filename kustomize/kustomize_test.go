@@ -555,13 +555,31 @@ func TestGeneratorNonLinearForReruns(t *testing.T) {
 				files["migrations/"+name] = content
 			}
 			writeTree(t, dir, files)
+			if tc.want != "" {
+				// The generator never writes the rerun ledger: without it, it refuses.
+				_, stderr, err := build(t, dir)
+				require.Error(t, err)
+				assert.Contains(t, stderr, "migrations/kubectl-atlas.ledger: not found")
+				assert.Contains(t, stderr, "Record them with `kubectl atlas configmap` or `kubectl atlas init`")
+				d, err := migdir.Read(filepath.Join(dir, "migrations"), migdir.Options{})
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", migdir.LedgerFile), d.Ledger, 0o644))
+			}
 			objs, stderr, err := build(t, dir)
 			require.NoError(t, err, stderr)
 			got, _, _ := unstructured.NestedString(one(t, objs, "AtlasMigration").Object, "spec", "execOrder")
 			assert.Equal(t, tc.want, got)
 			if tc.want != "" {
 				assert.Contains(t, stderr, "execOrder: non-linear: its ")
-				assert.Contains(t, stderr, "with the Atlas Operator, such a change is applied only when")
+				assert.Contains(t, stderr, "commit kubectl-atlas.ledger with the migrations")
+				// An edit the committed ledger does not record yet is refused too.
+				for name, content := range tc.files {
+					files["migrations/"+name] = strings.ReplaceAll(content, "SELECT id", "SELECT id, 1 AS edited")
+				}
+				writeTree(t, dir, files)
+				_, stderr, err = build(t, dir)
+				require.Error(t, err)
+				assert.Contains(t, stderr, "migrations/kubectl-atlas.ledger: does not record ")
 			}
 		})
 	}

@@ -75,6 +75,8 @@ type ConfigMapOptions struct {
 	Baseline string
 	// LintDevURL runs atlas's analyzers on this dev database instead of the offline check.
 	LintDevURL string
+	// WriteLedger records new versions in the directory's rerun ledger (recordLedger).
+	WriteLedger bool
 
 	ctx         context.Context
 	namespace   string
@@ -110,6 +112,7 @@ func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericcli
 	f.StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
 	f.StringVar(&o.Baseline, "baseline", "", "Version the database is already at, as the source tool names it (e.g. 42, Flyway 1.1): stderr gives the converted version for the AtlasMigration's spec.baseline")
 	f.StringVar(&o.LintDevURL, "lint-dev-url", "", lintDevURLUsage)
+	f.BoolVar(&o.WriteLedger, "write-ledger", true, writeLedgerUsage)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(migdir.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("dir")
@@ -181,6 +184,9 @@ func (o *ConfigMapOptions) Run() error {
 	}
 	for _, d := range res.Diagnostics {
 		fmt.Fprintln(o.ErrOut, cliTerms.Phrase(d))
+	}
+	if err := recordLedger(o.ErrOut, o.Dir, res.Dir, o.WriteLedger); err != nil {
+		return err
 	}
 	_, err = redact.Payload(o.Out).Write(out) // the manifest, byte for byte
 	return err

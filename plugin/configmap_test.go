@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
 
 const migTestdata = "../internal/migdir/testdata"
@@ -180,7 +181,7 @@ func TestConfigMapSaysWhatTheAtlasMigrationNeeds(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: its Flyway repeatables (R__) run again when edited")
 	assert.Contains(t, errOut, `needs spec.baseline: "a1a1"`)
-	assert.Contains(t, errOut, "with the Atlas Operator, such a change is applied only when one of its new files sorts after every applied version")
+	assert.Contains(t, errOut, "commit kubectl-atlas.ledger with the migrations")
 
 	dir := writeTestDir(t, map[string]string{
 		"001_a.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a (id int);\n--changeset a:2 runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
@@ -210,4 +211,51 @@ func TestStatusDirSaysPendingIsPartialForReruns(t *testing.T) {
 	_, errOut, _ := runAtlas(t, "status", "--dir", migTestdata+"/flyway", "--kubeconfig", filepath.Join(t.TempDir(), "none"), "--server", "https://127.0.0.1:1")
 	assert.Contains(t, errOut, "runs non-linear (its Flyway repeatables (R__) run again when edited")
 	assert.Contains(t, errOut, "PENDING lists only the files after lastAppliedVersion")
+}
+
+// TestConfigMapRerunLedger: configmap and init record a repeatable's new version in the rerun
+// ledger beside the migrations (and say so), keep the earlier version as a placeholder, and
+// with --write-ledger=false refuse instead of writing, leaving the directory and stdout as
+// they were.
+func TestConfigMapRerunLedger(t *testing.T) {
+	dir := writeTestDir(t, map[string]string{
+		"V1__a.sql": "CREATE TABLE a (id int);\n",
+		"R__v.sql":  "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+	})
+	ledger := filepath.Join(dir, migdir.LedgerFile)
+
+	out, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "x", "--write-ledger=false")
+	require.Equal(t, 1, code, errOut)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "kubectl-atlas.ledger: not found")
+	assert.Contains(t, errOut, "--write-ledger=false is set")
+	assert.NoFileExists(t, ledger)
+
+	out, errOut, code = runAtlas(t, "configmap", "--dir", dir, "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "note: recorded zhg-")
+	assert.Contains(t, errOut, "commit it with the migrations")
+	first, err := os.ReadFile(ledger)
+	require.NoError(t, err)
+	again, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "x", "--write-ledger=false")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, out, again, "a recorded directory reads the same without writing")
+	assert.NotContains(t, errOut, "recorded")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "R__v.sql"), []byte("CREATE OR REPLACE VIEW v AS SELECT id, 1 AS one FROM a;\n"), 0o644))
+	_, errOut, code = runAtlas(t, "init", "--dir", dir, "--name", "app", "--out", filepath.Join(t.TempDir(), "atlas"))
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "note: recorded zhg-")
+	second, err := os.ReadFile(ledger)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(second), string(first)), "the ledger only grows")
+	d, err := migdir.Read(dir, migdir.Options{})
+	require.NoError(t, err)
+	require.NoError(t, d.CheckLedger())
+	assert.Len(t, d.Versions(), 5, "a1, the placeholder of the first view, the edited view, the old and the new change marker")
+	for _, f := range d.Files {
+		if f.Source == migdir.LedgerFile && !strings.Contains(f.Name, "marker") {
+			assert.Contains(t, string(f.Data), "an earlier version of R__v.sql, replaced by zhg-")
+		}
+	}
 }

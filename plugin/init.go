@@ -86,6 +86,7 @@ type InitOptions struct {
 	Dir             string
 	Format          string
 	Hash            bool
+	WriteLedger     bool
 	Baseline        string
 	RemoteDir       string
 	Tag             string
@@ -147,6 +148,7 @@ func NewCmdInit(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	f.StringVar(&o.Dir, "dir", "", "Migration directory (versioned flow)")
 	f.StringVar(&o.Format, "format", "", "Format of --dir: "+strings.Join(migdir.Formats, ", ")+" (default: detected)")
 	f.BoolVar(&o.Hash, "hash", false, "Compute atlas.sum instead of validating the one in --dir")
+	f.BoolVar(&o.WriteLedger, "write-ledger", true, writeLedgerUsage)
 	f.StringVar(&o.Baseline, "baseline", "", "Version the database is already at, as the source tool names it (e.g. 42, Flyway 1.1): set as the AtlasMigration's spec.baseline (the converted file's version)")
 	f.StringVar(&o.RemoteDir, "remote-dir", "", "Atlas Cloud migration directory name (versioned flow)")
 	f.StringVar(&o.Tag, "tag", "", "Tag of --remote-dir")
@@ -269,6 +271,11 @@ func (o *InitOptions) Run() error {
 	}
 	if err != nil {
 		return withFlagFix(err)
+	}
+	if res.Dir != nil {
+		if err := recordLedger(o.ErrOut, o.Dir, res.Dir, o.WriteLedger); err != nil {
+			return err
+		}
 	}
 	if repo, hadCreds := withoutCredentials(o.RepoURL); o.ArgoCDApp && hadCreds {
 		fmt.Fprintln(o.ErrOut, "note: --repo-url carries credentials: they are left out of the Application (it is committed to Git); give Argo CD the repository's credentials as a repository Secret (argocd repo add "+repo+" ...)")

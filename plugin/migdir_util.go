@@ -3,11 +3,13 @@ package plugin
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/generate"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
 )
@@ -37,4 +39,29 @@ func reportDir(w io.Writer, d *migdir.Dir) {
 	for _, x := range generate.About(d) {
 		fmt.Fprintln(w, cliTerms.Phrase(x))
 	}
+}
+
+const writeLedgerUsage = "Record new versions of Flyway repeatables and Liquibase runOnChange changesets in --dir's " + migdir.LedgerFile + " (commit it with the migrations); false: read it only, and fail when it lacks one"
+
+// recordLedger writes the directory's rerun ledger when the read needs entries it lacks, and
+// says so: the names in the output rest on them. With write false (a read-only checkout, a CI
+// check) such a directory is an error instead, as in the kustomize generator. The ledger is
+// written before any output, so a failure leaves no output that relies on it.
+func recordLedger(w io.Writer, dir string, d *migdir.Dir, write bool) error {
+	if len(d.LedgerNew) == 0 {
+		return nil
+	}
+	if !write {
+		return fmt.Errorf("%w (--write-ledger=false is set: run without it to record them)", d.CheckLedger())
+	}
+	p := filepath.Join(dir, migdir.LedgerFile)
+	if err := fsutil.WriteFile(p, d.Ledger, true); err != nil {
+		return fmt.Errorf("recording the versions of the files that run again when edited in %s: %w (pass --write-ledger=false to read it only)", p, err)
+	}
+	var names []string
+	for _, e := range d.LedgerNew {
+		names = append(names, e.Name)
+	}
+	fmt.Fprintf(w, "note: recorded %s in %s: commit it with the migrations (it keeps the versions a database may have recorded; docs/init.md)\n", strings.Join(names, ", "), p)
+	return nil
 }

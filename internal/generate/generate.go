@@ -173,8 +173,12 @@ func About(d *migdir.Dir) []diag.Diagnostic {
 	var r Result
 	switch {
 	case d.Format != migdir.FormatAtlas:
-		r.info("", "converted %d %s migration(s) in %s to atlas format with a fresh atlas.sum (versions %s .. %s)",
-			len(d.Versions()), d.Format, d.Path, d.Versions()[0], d.LatestVersion())
+		kept := ""
+		if n := d.Kept(); n > 0 {
+			kept = fmt.Sprintf(", plus %d file(s) without statements from %s (earlier versions and the change marker)", n, migdir.LedgerFile)
+		}
+		r.info("", "converted %d %s migration(s) in %s to atlas format with a fresh atlas.sum (versions %s .. %s)%s",
+			len(d.Versions())-d.Kept(), d.Format, d.Path, d.Versions()[0], d.LatestVersion(), kept)
 	case d.Rehashed:
 		r.info(CodeRehashed, "atlas.sum computed over %d file(s) of %s; the atlas.sum on disk (if any) was neither read nor changed", len(d.Versions()), d.Path)
 	}

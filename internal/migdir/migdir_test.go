@@ -198,9 +198,9 @@ func TestConvert(t *testing.T) {
 		FormatAtlas:         {"20240101000000", "20240102000000", "20240103000000"},
 		FormatGolangMigrate: {"a1", "a2", "b10"},
 		FormatGoose:         {"a1", "a2", "a3"},
-		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd-635c0533"},
+		FormatFlyway:        {"a1", "a1a1", "a2", "b10", "zhggjgfhhhd-635c0533", "zza2-ce59d91f"},
 		FormatDBMate:        {"20240101000000", "20240102000000"},
-		FormatLiquibase:     {"001", "001a1-7be3d057", "002"},
+		FormatLiquibase:     {"001", "001a1-7be3d057", "002", "zza2-40c21a58"},
 	}
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {

@@ -103,13 +103,22 @@ func (d *Dir) NonLinearReason() string {
 	return flyway.rerun
 }
 
-// RerunCaveat says, for a directory with files that run again when edited, what the Atlas
-// Operator does with them: it decides that there is work from `atlas migrate status`, which
-// ignores execOrder, and it reads the revision row an edit leaves behind as a database ahead
-// of the directory. Users must hear it before they rely on it; "" when HasRepeatables is false.
+// RerunCaveat says, for a directory with files that run again when edited, what the user must
+// keep for the Atlas Operator to apply every change; "" when HasRepeatables is false.
 func (d *Dir) RerunCaveat() string {
 	if !d.HasRepeatables() {
 		return ""
 	}
-	return "with the Atlas Operator, such a change is applied only when one of its new files sorts after every applied version, and an edit leaves the old version's revision row, which the operator later reads as a database ahead of the directory (Degraded: migrate down is not allowed); see docs/init.md, \"With the Atlas Operator\""
+	return "commit " + LedgerFile + " with the migrations: it keeps their earlier versions (as placeholder files) and numbers the change marker that lets the Atlas Operator see every change (docs/init.md, \"Files that run again when edited\")"
+}
+
+// Kept counts the files the ledger adds: placeholders of earlier versions and the change marker.
+func (d *Dir) Kept() int {
+	n := 0
+	for _, f := range d.Files {
+		if f.Source == LedgerFile {
+			n++
+		}
+	}
+	return n
 }

@@ -32,7 +32,7 @@ func convertFiles(t testing.TB, format string, files []toolFile) map[string]File
 	require.NoError(t, err)
 	out := map[string]File{}
 	for _, f := range d.Files {
-		if f.Name != SumFile {
+		if f.Name != SumFile && f.Source != LedgerFile { // the change marker is not a tool file
 			out[f.Source] = f
 		}
 	}
@@ -283,7 +283,7 @@ func FuzzNumberNames(f *testing.F) {
 func convertedBySource(d *Dir) map[string]string {
 	out := map[string]string{}
 	for _, f := range d.Files {
-		if f.Name != SumFile {
+		if f.Name != SumFile && f.Source != LedgerFile {
 			out[f.Source] = f.Name
 		}
 	}

@@ -99,7 +99,7 @@ func convertedNames(t *testing.T, fsys fstest.MapFS) []string {
 	require.NoError(t, err)
 	var names []string
 	for _, f := range d.Files {
-		if f.Name != SumFile {
+		if f.Name != SumFile && f.Source != LedgerFile { // the change marker changes with any edit
 			names = append(names, f.Name)
 		}
 	}
