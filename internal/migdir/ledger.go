@@ -215,8 +215,10 @@ func (d *Dir) applyLedger(fsys fs.FS) error {
 		}
 		if l.has(f.Name) {
 			// Back to a content a database may have recorded under this name: a name of its
-			// own, in the same place, so it runs again as the tool would run it.
-			f.Name = version + "-" + encodeNumber(l.next()) + rest
+			// own, in the same place, so it runs again as the tool would run it. The suffix
+			// starts with a letter, which sorts after the '_' ending the first name, so file
+			// names and versions sort alike.
+			f.Name = version + "r" + encodeNumber(l.next()) + rest
 		}
 		l.add(LedgerEntry{Name: f.Name, Sum: sum, Key: f.key})
 	}
