@@ -38,6 +38,12 @@ A ConfigMap holds at most 1 MiB: past that the command fails and lists the large
 256 KiB client-side apply and Argo CD's default sync fail, so the ConfigMap carries
 argocd.argoproj.io/sync-options: ServerSideApply=true (stderr says why).
 
+For such directories the command reads and extends kubectl-atlas.ledger in --dir, the rerun
+ledger: every earlier version of those files stays in the ConfigMap as a placeholder (no
+statements) and a change marker sorts last, so the Atlas Operator applies every change and
+stays Ready (docs/init.md). A change the ledger lacks is appended to it (stderr says so; commit
+it with the migrations); --write-ledger=false only reads it and fails instead.
+
 Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
 reports them (a text check); --lint-dev-url runs atlas's analyzers on a dev database instead, as
 'kubectl atlas lint', and reports every finding. Nothing is printed on stdout unless the whole directory is valid.

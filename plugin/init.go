@@ -52,8 +52,10 @@ checks as a kustomize Component for the kustomization that installs Argo CD.
 Other tools' directories are converted as 'configmap' does; --baseline VERSION (the source tool's
 version the database is at) sets the AtlasMigration's spec.baseline to the converted file's version.
 Flyway repeatables and Liquibase runOnChange changesets are named after their checksum, so an
-edit runs again; the AtlasMigration then gets execOrder: non-linear, and stderr says what the
-Atlas Operator does with such a directory (docs/init.md).
+edit runs again; the AtlasMigration then gets execOrder: non-linear. Their earlier versions and
+a change marker come from kubectl-atlas.ledger in --dir, which init extends when the directory
+changed (stderr says so: commit it with the migrations; --write-ledger=false only reads it and
+fails instead), so the Atlas Operator applies every change and stays Ready (docs/init.md).
 
 Statements that drop a schema, a table or a column (DS101, DS102, DS103) are reported with
 file:line on stderr; --deny-destructive makes them an error. That offline check reads statements

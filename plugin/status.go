@@ -36,8 +36,9 @@ e.g. -o jsonpath='{.items[*].status.health}'. Credentials in messages are redact
 --dir DIR compares a local migration directory with each AtlasMigration's lastAppliedVersion
 and lists the versions still pending (newer than the applied one). A directory that runs
 non-linear (Flyway repeatables, Liquibase runOnChange) can have pending files below that
-version too (an edited repeatable, a versioned file added later): the list leaves them out,
-and stderr says so; 'atlas migrate status' on the database lists them.
+version too (an edited repeatable, a versioned file added later): the list shows the change
+marker that comes with them and leaves them out, and stderr says so; 'atlas migrate status' on
+the database lists them.
 
 --watch prints the table, then a line for every change as it happens (watch-based) until
 Ctrl-C; with -o json|yaml|... it prints the List, then a List of the one changed item per change.

@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"ariga.io/atlas/sql/migrate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
@@ -15,12 +17,15 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/testbed/operator"
 )
 
-// TestRerunAtlasCLI runs the Marquez step (testdata/repeatable-growth) with the atlas CLI the
-// operator runs (the community build, bin/atlas-community) on a real PostgreSQL. It pins the
-// two facts docs/init.md ("With the Atlas Operator") rests on: `atlas migrate status`, from
-// which the operator decides whether to apply, ignores the execution order, so a file that
-// sorts below the newest applied version is listed as out of order, not pending; and an edit
-// leaves the old version's revision row, one more row than the directory has files.
+// TestRerunAtlasCLI runs successive commits of a Flyway directory with repeatables (the Marquez
+// step of testdata/repeatable-growth, then a versioned file added alone) with the atlas CLI the
+// operator runs (the community build, bin/atlas-community) on a real PostgreSQL, and judges
+// each `atlas migrate status` as the Atlas Operator v0.7.37 does (applyChanges in
+// internal/controller/atlasmigration_controller.go): apply when status lists a pending file,
+// Ready when it lists none, and migrate down (refused by default: Degraded) when it lists none
+// and the revisions table has more rows than status has files. status reads the directory in
+// atlas's default linear order and, when files sort below the newest applied version, lists
+// only the files after it and no available files at all; the change marker is what it lists.
 func TestRerunAtlasCLI(t *testing.T) {
 	bin := atlasCLI(t)
 	ctx := context.Background()
@@ -31,10 +36,11 @@ func TestRerunAtlasCLI(t *testing.T) {
 	require.NoError(t, err)
 	url := srv.URL("cli")
 	growth := filepath.Join("testdata", "repeatable-growth")
-	before, after := read(t, filepath.Join(growth, "before"), migdir.FormatFlyway), read(t, filepath.Join(growth, "after"), migdir.FormatFlyway)
-	const r = "R__Jobs_view_and_rewrite_function.sql"
-	rBefore, rAfter := repeatableVersion(t, before, r), repeatableVersion(t, after, r)
-	beforeDir, afterDir := writeDirOf(t, before), writeDirOf(t, after)
+	r := newRepo(t, migdir.FormatFlyway)
+	before := r.commit(t, readTree(t, filepath.Join(growth, "before")))
+	after := r.commit(t, readTree(t, filepath.Join(growth, "after")))
+	const rs = "R__Jobs_view_and_rewrite_function.sql"
+	rAfter := repeatableVersion(t, after, rs)
 
 	cli := func(args ...string) []byte {
 		t.Helper()
@@ -51,41 +57,66 @@ func TestRerunAtlasCLI(t *testing.T) {
 		require.NoError(t, json.Unmarshal(cli("migrate", "status", "--dir", "file://"+dir, "--url", url, "--format", "{{ json . }}"), &s))
 		return s
 	}
-
-	apply(beforeDir)
-	s := status(afterDir)
-	require.Equal(t, []string{rAfter}, s.versions(s.Pending), "only what sorts after the newest applied version is pending")
-	require.Equal(t, []string{"b74"}, s.versions(s.OutOfOrder))
-
-	// A versioned file added alone sorts below the applied repeatable: nothing pending.
-	vOnly := t.TempDir()
-	for _, f := range after.Files {
-		if f.Name != migdir.SumFile && f.Source != r {
-			require.NoError(t, os.WriteFile(filepath.Join(vOnly, f.Name), f.Data, 0o644))
-		}
+	// step is one commit reaching the operator: what it decides, then the apply it runs and
+	// what its next reconcile (nothing new) decides.
+	step := func(d *migdir.Dir, pending []string) {
+		t.Helper()
+		dir := writeDirOf(t, d)
+		s := status(dir)
+		require.Equal(t, "apply", s.operator(), "%+v", s)
+		require.Equal(t, pending, s.versions(s.Pending))
+		apply(dir)
+		s = status(dir)
+		require.Equal(t, "ready", s.operator(), "%+v", s)
+		require.Len(t, s.Applied, len(d.Versions()), "a revision row per file")
+		require.Len(t, s.Available, len(d.Versions()))
 	}
-	for _, f := range before.Files {
-		if f.Source == r {
-			require.NoError(t, os.WriteFile(filepath.Join(vOnly, f.Name), f.Data, 0o644))
-		}
-	}
-	cli("migrate", "hash", "--dir", "file://"+vOnly)
-	s = status(vOnly)
-	require.Empty(t, s.Pending)
-	require.Equal(t, []string{"b74"}, s.versions(s.OutOfOrder))
 
-	// Applied non-linear (what the operator runs once something is pending): both files run.
-	apply(afterDir)
-	s = status(afterDir)
-	require.Empty(t, s.Pending)
-	require.Len(t, s.Applied, 6, "a1 a2 b73 b74 and both versions of the repeatable")
-	require.Len(t, s.Available, 5)
-	revs, err := srv.Query(ctx, "cli", "SELECT version FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY executed_at, version")
-	require.NoError(t, err)
-	require.Equal(t, "a1\na2\nb73\n"+rBefore+"\nb74\n"+rAfter, revs)
+	step(before, before.Versions())
+	// The Marquez step: status lists the new marker as pending (b74 and the edited repeatable
+	// sort below the applied marker: out of order); non-linear apply runs all three.
+	s := status(writeDirOf(t, after))
+	require.ElementsMatch(t, []string{"b74", rAfter}, s.versions(s.OutOfOrder))
+	step(after, []string{after.LatestVersion()})
 	cols, err := srv.Query(ctx, "cli", "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs_view' AND column_name = 'current_run_uuid'")
 	require.NoError(t, err)
 	require.Equal(t, "current_run_uuid", cols)
+	revs, err := srv.Query(ctx, "cli", "SELECT version FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version")
+	require.NoError(t, err)
+	require.Equal(t, strings.Join(after.Versions(), "\n"), revs, "the revisions table: one row per file, placeholders included")
+
+	// Without the placeholders (the directory as converted before the ledger) the operator's
+	// next reconcile finds nothing pending and more rows than files: migrate down, Degraded.
+	bare := *after
+	bare.Files = nil
+	for _, f := range after.Files {
+		if f.Source != migdir.LedgerFile || f.Name[:2] == "zz" && migrate.NewLocalFile(f.Name, nil).Version() == after.LatestVersion() {
+			bare.Files = append(bare.Files, f)
+		}
+	}
+	bareDir := writeDirOf(t, &bare)
+	cli("migrate", "hash", "--dir", "file://"+bareDir)
+	require.Equal(t, "down", status(bareDir).operator())
+
+	// A versioned file added alone, after the repeatables ran.
+	files := readTree(t, filepath.Join(growth, "after"))
+	files["V75__jobs_note.sql"] = "ALTER TABLE jobs ADD COLUMN note text;\n"
+	v75 := r.commit(t, files)
+	step(v75, []string{v75.LatestVersion()})
+	cols, err = srv.Query(ctx, "cli", "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'note'")
+	require.NoError(t, err)
+	require.Equal(t, "note", cols)
+}
+
+// operator is what the Atlas Operator v0.7.37 does with this status (applyChanges).
+func (s cliStatus) operator() string {
+	switch {
+	case len(s.Pending) == 0 && len(s.Applied) > 0 && len(s.Available) < len(s.Applied):
+		return "down"
+	case len(s.Pending) == 0:
+		return "ready"
+	}
+	return "apply"
 }
 
 type cliStatus struct {
