@@ -7,7 +7,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/pager"
 )
 
 // PageSize is the number of objects per list request: small enough that one response of large
@@ -48,65 +50,54 @@ func (c *Client) List(ctx context.Context, sel Selector) ([]unstructured.Unstruc
 	return items, rv, nil
 }
 
-// ListPages reads the selector's objects one page (PageSize) at a time and hands each page to
-// page, so a caller that keeps only a summary of each object never holds the whole list. The
-// next page is fetched while page runs (the server's time and the caller's overlap). restart
-// is called before the first page and again if an expired continue token makes the list start
-// over (what the caller kept from earlier pages must then be dropped). It returns the list's
-// resourceVersion.
+// ListPages reads the selector's objects with client-go's pager, PageSize objects per request,
+// and hands them to page in batches of up to PageSize, so a caller that keeps only a summary of
+// each object never holds the whole list. The pager fetches the next page while page runs (one
+// page buffered: with the one being read and the one being fetched, at most three pages are
+// alive). restart is called before the first batch and again if an expired continue token makes
+// the list start over (what the caller kept from earlier batches must then be dropped): the
+// pager itself would fall back to one unpaged list, which is the memory this avoids. It
+// returns the list's resourceVersion.
 func (c *Client) ListPages(ctx context.Context, sel Selector, restart func(), page func([]unstructured.Unstructured) error) (string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type fetched struct {
-		items   []unstructured.Unstructured
-		restart bool
-		rv      string
-		last    bool
-		err     error
-	}
-	pages := make(chan fetched, 1)
-	go func() {
-		defer close(pages)
-		ri := c.Dynamic.Resource(sel.GVR).Namespace(sel.Namespace)
-		for attempt := 0; ; attempt++ {
-			opts := sel.listOptions()
-			opts.Limit = PageSize
-			first := true
-			for {
-				list, err := ri.List(ctx, opts)
-				if apierrors.IsResourceExpired(err) && opts.Continue != "" && attempt < 3 {
-					break
-				}
-				f := fetched{restart: first, err: err}
-				if err == nil {
-					f.items, f.rv, f.last = list.Items, list.GetResourceVersion(), list.GetContinue() == ""
-					opts.Continue = list.GetContinue()
-				}
-				first = false
-				select {
-				case pages <- f:
-				case <-ctx.Done():
-					return
-				}
-				if err != nil || f.last {
-					return
-				}
+	ri := c.Dynamic.Resource(sel.GVR).Namespace(sel.Namespace)
+	// Written by the pager's goroutine, read once EachListItem has returned its result.
+	var rv string
+	var midway bool // the last request carried a continue token
+	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		midway = opts.Continue != ""
+		list, err := ri.List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		rv = list.GetResourceVersion()
+		return list, nil
+	})
+	p.PageSize, p.PageBufferSize = PageSize, 1
+	for attempt := 0; ; attempt++ {
+		restart()
+		var pageErr error
+		batch := make([]unstructured.Unstructured, 0, PageSize)
+		err := p.EachListItem(ctx, sel.listOptions(), func(o runtime.Object) error {
+			batch = append(batch, *o.(*unstructured.Unstructured))
+			if len(batch) == PageSize {
+				pageErr = page(batch)
+				batch = make([]unstructured.Unstructured, 0, PageSize)
 			}
+			return pageErr
+		})
+		switch {
+		case pageErr != nil:
+			return "", pageErr
+		case err == nil && len(batch) > 0:
+			if err := page(batch); err != nil {
+				return "", err
+			}
+			return rv, nil
+		case err == nil:
+			return rv, nil
+		case apierrors.IsResourceExpired(err) && midway && attempt < 3:
+			continue
 		}
-	}()
-	for f := range pages {
-		if f.err != nil {
-			return "", f.err
-		}
-		if f.restart {
-			restart()
-		}
-		if err := page(f.items); err != nil {
-			return "", err
-		}
-		if f.last {
-			return f.rv, nil
-		}
+		return "", err
 	}
-	return "", ctx.Err()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -47,6 +48,9 @@ func (e *NotDirError) Error() string { return e.Dir + " exists and is not a dire
 //   - otherwise each file is renamed over its target, and if one rename fails the files already
 //     moved are restored from backups, so dir is left as it was.
 //
+// Every write and rename goes through an os.Root at dir's parent, so a symbolic link inside dir
+// (a checked-out repository may hold one) cannot carry a write out of that folder.
+//
 // Without force, any existing target file is an *ExistsError and nothing is written; a dir that
 // is not a folder is a *NotDirError. The caller says how to overwrite or choose another folder.
 func WriteFolder(dir string, files []File, force bool) (err error) {
@@ -66,13 +70,23 @@ func WriteFolder(dir string, files []File, force bool) (err error) {
 	case statErr != nil && !errors.Is(statErr, fs.ErrNotExist):
 		return statErr
 	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(parent)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	// out names dir inside root; paths below are slash-separated (os.Root takes either).
+	out := filepath.Base(filepath.Clean(dir))
 	if exists {
 		var clash []string
 		for _, f := range files {
-			target := filepath.Join(dir, filepath.FromSlash(f.Path))
-			if fi, err := os.Lstat(target); err == nil {
+			if fi, err := root.Lstat(path.Join(out, f.Path)); err == nil {
 				if fi.IsDir() {
-					return fmt.Errorf("%s is a directory where a file must be written: move it away", target)
+					return fmt.Errorf("%s is a directory where a file must be written: move it away", filepath.Join(dir, filepath.FromSlash(f.Path)))
 				}
 				clash = append(clash, f.Path)
 			}
@@ -83,90 +97,89 @@ func WriteFolder(dir string, files []File, force bool) (err error) {
 		}
 	}
 
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	stagePath, err := os.MkdirTemp(parent, "."+out+".tmp-")
 	if err != nil {
 		return fmt.Errorf("creating a staging folder beside %s: %w", dir, err)
 	}
+	stage := filepath.Base(stagePath)
 	defer func() {
-		if rmErr := os.RemoveAll(stage); rmErr != nil && err == nil && exists {
+		if rmErr := root.RemoveAll(stage); rmErr != nil && err == nil && exists {
 			err = rmErr
 		}
 	}()
 	for _, f := range files {
-		if err := writeSynced(filepath.Join(stage, filepath.FromSlash(f.Path)), f.Data); err != nil {
+		if err := writeSynced(root, path.Join(stage, f.Path), f.Data); err != nil {
 			return err
 		}
 	}
 	if !exists {
-		if err := os.Chmod(stage, 0o755); err != nil {
+		if err := root.Chmod(stage, 0o755); err != nil {
 			return err
 		}
-		if err := os.Rename(stage, dir); err != nil {
+		if err := root.Rename(stage, out); err != nil {
 			return fmt.Errorf("moving the new folder into place at %s: %w", dir, err)
 		}
 		return nil
 	}
-	return swapIn(dir, stage, files)
+	return swapIn(root, dir, out, stage, files)
 }
 
-// swapIn moves staged files over their targets in dir, restoring everything on failure.
-func swapIn(dir, stage string, files []File) error {
-	backup := filepath.Join(stage, ".backup")
+// swapIn moves staged files over their targets in out (dir, inside root), restoring everything
+// on failure.
+func swapIn(root *os.Root, dir, out, stage string, files []File) error {
+	backup := path.Join(stage, ".backup")
 	type moved struct{ target, backup string }
 	var done []moved
 	var created, createdDirs []string
 	rollback := func() {
 		for i := len(done) - 1; i >= 0; i-- {
-			_ = os.Rename(done[i].backup, done[i].target)
+			_ = root.Rename(done[i].backup, done[i].target)
 		}
 		for _, c := range created {
-			_ = os.Remove(c)
+			_ = root.Remove(c)
 		}
 		for i := len(createdDirs) - 1; i >= 0; i-- {
-			_ = os.Remove(createdDirs[i]) // only succeeds when empty
+			_ = root.Remove(createdDirs[i]) // only succeeds when empty
 		}
 	}
 	for i, f := range files {
-		rel := filepath.FromSlash(f.Path)
-		target := filepath.Join(dir, rel)
-		if _, err := os.Stat(filepath.Dir(target)); errors.Is(err, fs.ErrNotExist) {
-			createdDirs = append(createdDirs, filepath.Dir(target))
+		target := path.Join(out, f.Path)
+		shown := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if _, err := root.Stat(path.Dir(target)); errors.Is(err, fs.ErrNotExist) {
+			createdDirs = append(createdDirs, path.Dir(target))
 		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		if err := root.MkdirAll(path.Dir(target), 0o755); err != nil {
 			rollback()
 			return err
 		}
-		if _, err := os.Lstat(target); err == nil {
-			b := filepath.Join(backup, fmt.Sprint(i))
-			if err := os.MkdirAll(backup, 0o700); err != nil {
+		if _, err := root.Lstat(target); err == nil {
+			b := path.Join(backup, fmt.Sprint(i))
+			if err := root.MkdirAll(backup, 0o700); err != nil {
 				rollback()
 				return err
 			}
-			if err := os.Rename(target, b); err != nil {
+			if err := root.Rename(target, b); err != nil {
 				rollback()
-				return fmt.Errorf("replacing %s: %w", target, err)
+				return fmt.Errorf("replacing %s: %w", shown, err)
 			}
 			done = append(done, moved{target: target, backup: b})
 		} else {
 			created = append(created, target)
 		}
-		if err := os.Rename(filepath.Join(stage, rel), target); err != nil {
+		if err := root.Rename(path.Join(stage, f.Path), target); err != nil {
 			rollback()
-			return fmt.Errorf("writing %s: %w", target, err)
+			return fmt.Errorf("writing %s: %w", shown, err)
 		}
 	}
 	return nil
 }
 
-func writeSynced(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+// writeSynced creates name inside root (a new file: O_EXCL) and syncs it.
+func writeSynced(root *os.Root, name string, data []byte) error {
+	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}

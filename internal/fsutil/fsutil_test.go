@@ -87,6 +87,21 @@ func TestBadTargets(t *testing.T) {
 	assert.ErrorContains(t, WriteFolder(dir, files, true), "is a directory")
 }
 
+// TestSymlinkOut: a link inside the folder that points out of it (a checked-out repository
+// may hold one) cannot carry a write there; the folder is left as it was.
+func TestSymlinkOut(t *testing.T) {
+	elsewhere, dir := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("old"), 0o644))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(dir, "sub")))
+	require.Error(t, WriteFolder(dir, files, true))
+	assert.Empty(t, mustReadDir(t, elsewhere), "nothing written through the link")
+	b, err := os.ReadFile(filepath.Join(dir, "a.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, "old", string(b))
+	assert.Len(t, mustReadDir(t, filepath.Dir(dir)), 1, "no staging folder left")
+}
+
 func mustReadDir(t *testing.T, dir string) []os.DirEntry {
 	t.Helper()
 	e, err := os.ReadDir(dir)

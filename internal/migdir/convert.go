@@ -245,6 +245,7 @@ func splitStatements(sql string) ([]*migrate.Stmt, error) {
 // conversion atlas records versions in its own table and the old one is no longer written.
 func trackingTableWarnings(file string, b []byte) []Warning {
 	var out []Warning
+	reTracking, trackedBy := trackingTables()
 	for i, line := range bytes.Split(b, []byte("\n")) {
 		if t := bytes.TrimSpace(line); bytes.HasPrefix(t, []byte("--")) {
 			continue

@@ -150,8 +150,9 @@ func anyName(names []string, re *regexp.Regexp) bool {
 	return false
 }
 
-// reTracking finds the tracking tables of every format; trackedBy names their tools.
-var reTracking, trackedBy = func() (*regexp.Regexp, map[string]string) {
+// trackingTables is a pattern that finds the tracking tables of every format, and the tools
+// that own each (compiled on first use, as lazyRegexp).
+var trackingTables = sync.OnceValues(func() (*regexp.Regexp, map[string]string) {
 	by := map[string][]string{}
 	var tables []string
 	for _, f := range formats {
@@ -168,7 +169,7 @@ var reTracking, trackedBy = func() (*regexp.Regexp, map[string]string) {
 		names[t] = strings.Join(tools, " and ")
 	}
 	return regexp.MustCompile(`(?i)\b(` + strings.Join(tables, "|") + `)\b`), names
-}()
+})
 
 // lazyRegexp compiles expr on first use. The binary starts on every TAB completion, and
 // compiling this package's expressions at init cost about a millisecond of each start, for

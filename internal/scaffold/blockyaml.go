@@ -18,6 +18,13 @@ const blockToken = "kubectl-atlas-block-value-"
 // literal block scalar: sigs.k8s.io/yaml writes text with trailing spaces or a leading space as
 // one escaped line, which makes a committed folder unreviewable. The result is parsed back and
 // compared with the object; if anything differs the plain rendering is returned instead.
+//
+// The block scalars are written by hand (writeBlock) because no YAML library here writes them
+// for migration files: yaml.v3's Node with LiteralStyle (healthcheck/render.go uses it for
+// scripts, which have neither) falls back to one double-quoted line for text with a space before
+// a line break or at its end, common in SQL, and drops a leading blank line ("\na\n" comes out
+// as "|4\n    a\n", which reads back as "a\n"); sigs.k8s.io/yaml, kubectl's printer, does the
+// rest of the document so it stays what kubectl would print.
 func blockYAML(obj map[string]any) ([]byte, error) {
 	var texts []string
 	masked := maskBlocks(obj, &texts).(map[string]any)
