@@ -113,8 +113,8 @@ func (r *run) checkPending(dir *migdir.Dir, last string) {
 		r.add("pending", Info, fmt.Sprintf("%s; %d file(s) after it, in atlas's order: %s", applied, len(pending), strings.Join(files, ", ")), "")
 	}
 	if last != "" && !contains(versions, last) {
-		r.add("pending", Warn, fmt.Sprintf("lastAppliedVersion %s is no file of the directory (removed or renamed after it was applied?)", last),
-			"applied files must stay in the directory: restore it")
+		r.add("pending", Warn, fmt.Sprintf("lastAppliedVersion %s is no file of the directory (removed or renamed after it was applied, or spec.baseline?)", last),
+			"applied files must stay in the directory: restore the file, unless the version is the baseline")
 	}
 }
 

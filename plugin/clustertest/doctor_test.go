@@ -316,6 +316,13 @@ func TestDoctorOperator(t *testing.T) {
 	assert.Contains(t, finding(t, app, "watch", doctor.Fail).Saw, opNS+"/atlas-operator watches only namespace(s) team-a,team-b (--namespace)")
 	assert.Contains(t, finding(t, app, "operator", doctor.Fail).Saw, "Deployment "+opNS+"/atlas-operator (version 0.7.37, service account atlas-operator) has no ready replica (0/1)")
 
+	// a label selector the resource does not match
+	got.Spec.Template.Spec.Containers[0].Args = []string{"--label-selector", "team=payments"}
+	got, err = kc.AppsV1().Deployments(opNS).Update(ctx, got, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	res, _ = doctorJSON(t, "-n", ns, "app")
+	assert.Contains(t, finding(t, res["app"], "watch", doctor.Fail).Saw, opNS+"/atlas-operator manages only resources with labels team=payments (--label-selector)")
+
 	// ready, watching every namespace; no permission yet
 	got.Spec.Template.Spec.Containers[0].Args = nil
 	got, err = kc.AppsV1().Deployments(opNS).Update(ctx, got, metav1.UpdateOptions{})
@@ -496,4 +503,38 @@ func TestDoctorReferences(t *testing.T) {
 	event("failed", corev1.EventTypeWarning, "TransientErr", "Error: checksum mismatch")
 	res, _ = doctorJSON(t, "-n", ns, "creds")
 	assert.Contains(t, finding(t, res["creds"], "events", doctor.Warn).Saw, "1 warning Event(s) of 2; the latest:\n  TransientErr: Error: checksum mismatch [atlasmigration-controller]")
+}
+
+// A user who may read the Atlas resources and nothing else: doctor says what it cannot check
+// (WARN), and fails nothing for it.
+func TestDoctorLimitedUser(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	createSecret(t, ns, "lite", map[string]string{"url": "sqlite:///x.db"})
+	createConfigMap(t, ns, "good", packed(t, doctorFiles))
+	createSpec(t, ns, mig, "app", migrationSpec("lite", "good"))
+	setStatus(t, ns, mig, "app", applied("9"))
+	user := "doctor-" + ns
+	_, err := kc.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "atlas-reader"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{atlas.Group}, Resources: []string{"atlasmigrations", "atlasschemas"}, Verbs: []string{"get", "list"}}}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = kc.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "atlas-reader"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "atlas-reader"},
+		Subjects: []rbacv1.Subject{{Kind: "User", Name: user}}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	kubeconfig, err := env.AddUser(user, nil)
+	require.NoError(t, err)
+
+	res, r := doctorJSON(t, "--kubeconfig", kubeconfig, "-n", ns, "app")
+	require.Equal(t, exitcode.OK, r.code, r.stdout)
+	app := res["app"]
+	assert.Contains(t, finding(t, app, "url", doctor.Warn).Saw, "cannot read Secret lite (spec.urlFrom): not allowed (RBAC)")
+	assert.Contains(t, finding(t, app, "configmap", doctor.Warn).Saw, "cannot read ConfigMap good")
+	assert.Contains(t, finding(t, app, "events", doctor.Warn).Saw, "cannot list Events")
+	assert.Contains(t, finding(t, app, "operator", doctor.Warn).Saw, "cannot list Deployments in all namespaces to find the operator")
+	finding(t, app, "health", doctor.OK)
+
+	// lastAppliedVersion 9 is no file of the directory
+	res, _ = doctorJSON(t, "-n", ns, "app")
+	assert.Contains(t, finding(t, res["app"], "pending", doctor.Warn).Saw, "lastAppliedVersion 9 is no file of the directory")
 }
