@@ -131,6 +131,10 @@ func (o *StatusOptions) Complete(args []string) error {
 		if d.HasRepeatables() {
 			fmt.Fprintf(o.ErrOut, "note: --dir: %s runs non-linear (%s): PENDING lists only the files after lastAppliedVersion; files below it may be pending too ('atlas migrate status' on the database lists them)\n", d.Path, d.NonLinearReason())
 		}
+		if err := d.CheckLedger(); err != nil {
+			// status only reads: the versions are the ones init or configmap would record.
+			fmt.Fprintf(o.ErrOut, "note: --dir: %v\n", err)
+		}
 	}
 	c, err := cluster.New(o.configFlags)
 	if err != nil {

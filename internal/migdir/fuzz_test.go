@@ -112,8 +112,11 @@ func FuzzReadAtlas(f *testing.F) {
 
 func fuzzConvert(f *testing.F, format string) {
 	seedDirs(f, format)
+	f.Add([]byte("V1__a.sql\x00SELECT 1;\x00\x00R__v.sql\x00SELECT 2;\x00\x00" + LedgerFile + "\x00# c\nzgc-00000000_v.sql 00000000 R__v.sql\nzzb10-0000000a_x.sql 0000000a (directory)\n"))
+	f.Add([]byte("001_a.sql\x00--liquibase formatted sql\n--changeset a:1 runOnChange:true\nSELECT 1;\n\x00\x00" + LedgerFile + "\x00bad line\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := ReadFS(fuzzFS(data), Options{Format: format})
+		fsys := fuzzFS(data)
+		d, err := ReadFS(fsys, Options{Format: format})
 		if err != nil {
 			if strings.TrimSpace(err.Error()) == "" {
 				t.Fatal("empty error message")
@@ -121,6 +124,22 @@ func fuzzConvert(f *testing.F, format string) {
 			return
 		}
 		checkDir(t, d)
+		if d.Ledger == nil {
+			return
+		}
+		// The ledger a read asks for is a fixed point: recorded, it asks for nothing more and
+		// gives the same names.
+		fsys[LedgerFile] = &fstest.MapFile{Data: d.Ledger}
+		again, err := ReadFS(fsys, Options{Format: format})
+		if err != nil {
+			t.Fatalf("reading with the recorded ledger: %v", err)
+		}
+		if err := again.CheckLedger(); err != nil {
+			t.Fatalf("the recorded ledger still lacks entries: %v", err)
+		}
+		if strings.Join(again.Versions(), " ") != strings.Join(d.Versions(), " ") {
+			t.Fatalf("names changed once recorded: %v -> %v", d.Versions(), again.Versions())
+		}
 	})
 }
 
