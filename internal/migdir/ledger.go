@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Files that run again when edited (Flyway repeatables, Liquibase runOnChange changesets) get a
@@ -152,7 +153,7 @@ func parseLedger(b []byte) ([]LedgerEntry, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) < 3 || !strings.HasSuffix(f[0], ".sql") || !simpleKey(f[0]) || !isHex8(f[1]) {
+		if len(f) < 3 || !strings.HasSuffix(f[0], ".sql") || !simpleKey(f[0]) || len(validation.IsConfigMapKey(f[0])) > 0 || !isHex8(f[1]) {
 			return nil, fileErrorf(fmt.Sprintf("%s:%d", LedgerFile, i+1), "not a ledger line (`<atlas file>.sql <8 hex digits> <source>`): restore the line from Git; the ledger is written by kubectl atlas init and configmap")
 		}
 		out = append(out, LedgerEntry{Name: f[0], Sum: f[1], Key: strings.Join(f[2:], " ")})
@@ -196,6 +197,9 @@ func (d *Dir) applyLedger(fsys fs.FS) error {
 		return fileErrorf(LedgerFile, "%v", unwrapPathErr(err))
 	case !d.HasRepeatables():
 		return nil
+	}
+	if err := checkText(LedgerFile, raw); err != nil {
+		return err // its keys go into the placeholders' comments
 	}
 	entries, err := parseLedger(raw)
 	if err != nil {
