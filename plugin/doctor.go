@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -77,6 +79,9 @@ const doctorExample = `  # Why is this migration stuck?
 
   # A bundle to attach to an issue
   kubectl atlas doctor atlasmigration/myapp --report atlas-report.tar.gz`
+
+// doctorWorkers is how many resources doctor examines at once.
+const doctorWorkers = 8
 
 // DoctorOptions implements `kubectl atlas doctor`.
 type DoctorOptions struct {
@@ -192,11 +197,23 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		return err
 	}
 	d := doctor.New(o.kube, doctor.Options{Dir: o.local})
-	results := make([]doctor.Result, 0, len(objs))
 	for i := range objs {
 		registerObjectSecrets(objs[i].Object)
-		results = append(results, d.Examine(ctx, &objs[i]))
 	}
+	// each resource takes a few round trips: examine several at a time (--all -A)
+	results := make([]doctor.Result, len(objs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(doctorWorkers, len(objs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(objs); i = int(next.Add(1)) - 1 {
+				results[i] = d.Examine(ctx, &objs[i])
+			}
+		}()
+	}
+	wg.Wait()
 	doctor.Sort(results)
 	if len(results) == 0 && o.printer.table() {
 		where := fmt.Sprintf("in namespace %s", o.namespace())
