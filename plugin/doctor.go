@@ -247,8 +247,12 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 
 // list reads the chosen resources, failing for a name that matched nothing.
 func (o *DoctorOptions) list(ctx context.Context) ([]unstructured.Unstructured, error) {
+	kinds, err := discoverKinds(o.client, typedKinds(o.names))
+	if err != nil {
+		return nil, err
+	}
 	var objs []unstructured.Unstructured
-	for _, sel := range atlasSelectors(o.namespace(), o.names, o.Selector) {
+	for _, sel := range atlasSelectors(kinds, o.namespace(), o.names, o.Selector) {
 		items, _, err := o.client.List(ctx, sel)
 		if err != nil {
 			return nil, cluster.Explain(err, "list", sel.GVR, sel.Namespace)
@@ -259,7 +263,7 @@ func (o *DoctorOptions) list(ctx context.Context) ([]unstructured.Unstructured, 
 	for i := range objs {
 		found[i] = [2]string{objs[i].GetKind(), objs[i].GetName()}
 	}
-	if missing := missingNames(o.names, found); len(missing) > 0 {
+	if missing := missingNames(kinds, o.names, found); len(missing) > 0 {
 		return nil, exitcode.Newf(exitcode.Failure, "not found in namespace %s: %s (no AtlasSchema or AtlasMigration of that name; see `kubectl atlas status` for what exists)",
 			o.namespace(), strings.Join(missing, ", "))
 	}

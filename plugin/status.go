@@ -22,7 +22,11 @@ import (
 )
 
 const statusLong = `Show what every AtlasSchema and AtlasMigration is doing, with the health verdict Argo CD
-would give using the project's health check.
+would give using the project's health check. Every other kind of db.atlasgo.io the cluster
+serves (AtlasDriftCheck and AtlasSecurityScan in operator v0.8, kinds to come) is listed too,
+judged by the generic rule on the conditions every kind has (Ready, Reconciling, Stalled,
+observedGeneration). The kinds come from the API server's discovery, cached as kubectl caches
+it (~/.kube/cache/discovery, 6 hours); naming a kind the cache does not know refreshes it.
 
 The table shows the health (Healthy, Progressing, Degraded, Suspended, ...), the Ready
 condition's reason, the applied version (AtlasMigration) or the time of the last apply
@@ -78,6 +82,7 @@ type StatusOptions struct {
 
 	names    []string
 	client   *cluster.Client
+	kinds    groupKinds
 	versions []string
 	now      func() time.Time
 	printer  *recordPrinter
@@ -90,7 +95,7 @@ func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericcliopt
 	o := &StatusOptions{configFlags: configFlags, IOStreams: streams, now: time.Now, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:     "status [NAME | KIND/NAME ...] [-n NS | -A] [-l SELECTOR] [-o wide|json|yaml|name|jsonpath=...] [--watch] [--dir DIR]",
-		Short:   "Show the health of AtlasSchema and AtlasMigration resources",
+		Short:   "Show the health of AtlasSchema, AtlasMigration and every other Atlas resource",
 		Long:    statusLong,
 		Example: statusExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -155,22 +160,34 @@ func (o *StatusOptions) Validate() error {
 	if len(o.names) > 0 && o.Selector != "" {
 		return exitcode.UsageErrorf("name resources or select them with -l, not both")
 	}
-	return validateNames(o.names)
+	if err := validateNames(o.names); err != nil {
+		return err
+	}
+	var err error
+	o.kinds, err = discoverKinds(o.client, typedKinds(o.names))
+	return err
 }
 
-// validateNames checks NAME and KIND/NAME arguments (a usage error names the bad one).
+// validateNames checks NAME and KIND/NAME arguments (a usage error names the bad one); the
+// kinds are checked against what the cluster serves (discoverKinds).
 func validateNames(names []string) error {
 	for _, n := range names {
-		if kind, name, ok := strings.Cut(n, "/"); ok {
-			if _, err := atlas.ParseKind(kind); err != nil {
-				return exitcode.UsageErrorf("%s: %v", n, err)
-			}
-			if name == "" {
-				return exitcode.UsageErrorf("%s: missing name after the slash", n)
-			}
+		if _, name, ok := strings.Cut(n, "/"); ok && name == "" {
+			return exitcode.UsageErrorf("%s: missing name after the slash", n)
 		}
 	}
 	return nil
+}
+
+// typedKinds are the kinds of the KIND/NAME arguments.
+func typedKinds(names []string) []string {
+	var typed []string
+	for _, n := range names {
+		if kind, _, ok := strings.Cut(n, "/"); ok {
+			typed = append(typed, kind)
+		}
+	}
+	return typed
 }
 
 func (o *StatusOptions) namespace() string {
@@ -180,17 +197,17 @@ func (o *StatusOptions) namespace() string {
 	return o.client.Namespace
 }
 
-// selectors lists what to read: the named resources, or both kinds.
+// selectors lists what to read: the named resources, or every kind of the group.
 func (o *StatusOptions) selectors() []cluster.Selector {
-	return atlasSelectors(o.namespace(), o.names, o.Selector)
+	return atlasSelectors(o.kinds, o.namespace(), o.names, o.Selector)
 }
 
 // atlasSelectors lists what status and doctor read in namespace ns ("" for all): the named
-// resources (NAME, or KIND/NAME), or every Atlas kind matching the label selector.
-func atlasSelectors(ns string, names []string, labelSelector string) []cluster.Selector {
+// resources (NAME, or KIND/NAME), or every kind of the group matching the label selector.
+func atlasSelectors(kinds groupKinds, ns string, names []string, labelSelector string) []cluster.Selector {
 	if len(names) == 0 {
 		var sels []cluster.Selector
-		for _, k := range atlas.Kinds {
+		for _, k := range kinds.all {
 			sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, LabelSelector: labelSelector})
 		}
 		return sels
@@ -199,13 +216,13 @@ func atlasSelectors(ns string, names []string, labelSelector string) []cluster.S
 	for _, n := range names {
 		kind, name, ok := strings.Cut(n, "/")
 		if !ok {
-			// A bare name may be either kind.
-			for _, k := range atlas.Kinds {
+			// A bare name may be any kind.
+			for _, k := range kinds.all {
 				sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, Name: n})
 			}
 			continue
 		}
-		k, _ := atlas.ParseKind(kind)
+		k, _ := kinds.lookup(kind)
 		sels = append(sels, cluster.Selector{GVR: k.GVR, Namespace: ns, Name: name})
 	}
 	return sels
@@ -234,7 +251,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		if o.Selector != "" {
 			where += " matching " + o.Selector
 		}
-		_, err := fmt.Fprintf(o.ErrOut, "No AtlasSchema or AtlasMigration resources found %s.\n", where)
+		_, err := fmt.Fprintf(o.ErrOut, "No Atlas resources (%s) found %s.\n", atlas.Names(o.kinds.all), where)
 		return err
 	}
 	if o.Dir != "" && o.printer.table() {
@@ -280,15 +297,15 @@ func (o *StatusOptions) checkNamed(recs []status.Record) error {
 	for i, r := range recs {
 		found[i] = [2]string{r.Kind, r.Metadata.Name}
 	}
-	if missing := missingNames(o.names, found); len(missing) > 0 {
-		return exitcode.Newf(exitcode.Failure, "not found in namespace %s: %s (no AtlasSchema or AtlasMigration of that name; see `kubectl atlas status` for what exists)",
-			o.namespace(), strings.Join(missing, ", "))
+	if missing := missingNames(o.kinds, o.names, found); len(missing) > 0 {
+		return exitcode.Newf(exitcode.Failure, "not found in namespace %s: %s (no %s of that name; see `kubectl atlas status` for what exists)",
+			o.namespace(), strings.Join(missing, ", "), atlas.Names(o.kinds.all))
 	}
 	return nil
 }
 
 // missingNames are the NAME and KIND/NAME arguments that match none of found (kind, name).
-func missingNames(names []string, found [][2]string) []string {
+func missingNames(kinds groupKinds, names []string, found [][2]string) []string {
 	has := map[string]bool{}
 	for _, f := range found {
 		has[f[1]] = true
@@ -298,7 +315,7 @@ func missingNames(names []string, found [][2]string) []string {
 	for _, n := range names {
 		key := n
 		if kind, name, ok := strings.Cut(n, "/"); ok {
-			k, _ := atlas.ParseKind(kind)
+			k, _ := kinds.lookup(kind)
 			key = strings.ToLower(k.Kind) + "/" + name
 		}
 		if !has[key] {

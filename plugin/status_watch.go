@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
@@ -74,7 +75,7 @@ func (w *statusWatch) initial() error {
 	recs := w.o.judge(list)
 	status.Sort(recs)
 	if len(recs) == 0 {
-		fmt.Fprintf(w.o.ErrOut, "No AtlasSchema or AtlasMigration resources found yet; watching.\n")
+		fmt.Fprintf(w.o.ErrOut, "No Atlas resources (%s) found yet; watching.\n", atlas.Names(w.o.kinds.all))
 	}
 	for i := range recs {
 		w.last[recs[i].Key()] = w.o.printer.identity(w.cols, &recs[i])

@@ -22,6 +22,11 @@ import (
 
 const waitLong = `Wait until Atlas resources are healthy, applied up to a version, or deleted.
 
+Any kind of db.atlasgo.io the cluster serves can be waited for (AtlasMigration, AtlasSchema,
+AtlasDriftCheck, ...; found through discovery, cached as kubectl caches it); kinds without a
+health script of their own are judged by the generic rule on Ready, Reconciling, Stalled and
+observedGeneration.
+
 It lists and then watches the resources (no polling), resumes after watch expiry and API
 server restarts, and waits for resources that do not exist yet. Health is the verdict of the
 project's Argo CD health check, the same one 'kubectl atlas healthcheck generate' installs.
@@ -77,6 +82,7 @@ type WaitOptions struct {
 
 	args    []string
 	client  *cluster.Client
+	kinds   groupKinds
 	refs    []cluster.Ref
 	sets    []cluster.Selector
 	cond    string
@@ -104,7 +110,7 @@ func NewCmdWait(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		},
 	}
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector: wait for every Atlas resource it matches (at least one must exist)")
-	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource in the namespace (of KIND, if given)")
+	cmd.Flags().BoolVar(&o.All, "all", false, "Wait for every Atlas resource (any kind of db.atlasgo.io) in the namespace (of KIND, if given)")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "With -l or --all: select in all namespaces")
 	cmd.Flags().StringVar(&o.For, "for", forHealthy, "Condition: healthy, applied=VERSION (AtlasMigration), or delete")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Minute, "How long to wait; 0 checks once without waiting, a negative value waits without limit")
@@ -157,10 +163,7 @@ func (o *WaitOptions) validateFlags() error {
 		return exitcode.UsageErrorf("names are looked up in one namespace: use -n NAMESPACE, or -A with -l SELECTOR or --all")
 	}
 	for _, a := range o.args {
-		kind, name, hasName := strings.Cut(a, "/")
-		if _, err := atlas.ParseKind(kind); err != nil {
-			return exitcode.UsageErrorf("%s: %v", a, err)
-		}
+		_, name, hasName := strings.Cut(a, "/")
 		switch {
 		case hasName && name == "":
 			return exitcode.UsageErrorf("%s: missing name after the slash", a)
@@ -170,32 +173,35 @@ func (o *WaitOptions) validateFlags() error {
 			return exitcode.UsageErrorf("%s: a kind alone needs -l SELECTOR or --all; to wait for one resource use %s/NAME", a, a)
 		}
 	}
-	if selecting && len(o.args) > 1 {
-		// Two kinds with a selector: fine, each kind once.
-		seen := map[string]bool{}
-		for _, a := range o.args {
-			k, _ := atlas.ParseKind(a)
-			if seen[k.Kind] {
-				return exitcode.UsageErrorf("%s given twice", a)
-			}
-			seen[k.Kind] = true
-		}
-	}
 	return nil
 }
 
-// resolve turns arguments into refs and selections.
+// resolve turns arguments into refs and selections, with the kinds the cluster serves.
 func (o *WaitOptions) resolve() error {
 	ns := o.client.Namespace
 	if o.AllNamespaces {
 		ns = ""
 	}
-	kinds := atlas.Kinds
+	typed := make([]string, len(o.args))
+	for i, a := range o.args {
+		typed[i], _, _ = strings.Cut(a, "/")
+	}
+	var err error
+	if o.kinds, err = discoverKinds(o.client, typed); err != nil {
+		return err
+	}
+	kinds := o.kinds.all
 	if o.Selector != "" || o.All {
 		if len(o.args) > 0 {
+			// Several kinds with a selector: fine, each kind once.
 			kinds = nil
+			seen := map[string]bool{}
 			for _, a := range o.args {
-				k, _ := atlas.ParseKind(a)
+				k, _ := o.kinds.lookup(a)
+				if seen[k.Kind] {
+					return exitcode.UsageErrorf("%s given twice", a)
+				}
+				seen[k.Kind] = true
 				kinds = append(kinds, k)
 			}
 		}
@@ -204,7 +210,7 @@ func (o *WaitOptions) resolve() error {
 				if len(o.args) == 0 {
 					continue // applied=VERSION selects migrations only
 				}
-				return exitcode.UsageErrorf("--for applied=VERSION applies to AtlasMigration only (AtlasSchema has no version)")
+				return exitcode.UsageErrorf("--for applied=VERSION applies to AtlasMigration only (%s has no version)", k.Kind)
 			}
 			o.sets = append(o.sets, cluster.Selector{GVR: k.GVR, Namespace: ns, LabelSelector: o.Selector})
 		}
@@ -213,9 +219,9 @@ func (o *WaitOptions) resolve() error {
 	seen := map[cluster.Ref]bool{}
 	for _, a := range o.args {
 		kind, name, _ := strings.Cut(a, "/")
-		k, _ := atlas.ParseKind(kind)
+		k, _ := o.kinds.lookup(kind)
 		if o.cond == forApplied && k.Kind != atlas.KindAtlasMigration {
-			return exitcode.UsageErrorf("%s: --for applied=VERSION applies to AtlasMigration only (AtlasSchema has no version)", a)
+			return exitcode.UsageErrorf("%s: --for applied=VERSION applies to AtlasMigration only (%s has no version)", a, k.Kind)
 		}
 		r := cluster.Ref{GVR: k.GVR, Kind: k.Kind, Namespace: ns, Name: name}
 		if !seen[r] {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -33,6 +34,10 @@ type Client struct {
 	mapperOnce sync.Once
 	mapper     meta.RESTMapper
 	mapperErr  error
+
+	discoveryOnce sync.Once
+	discovery     discovery.CachedDiscoveryInterface
+	discoveryErr  error
 
 	// hooks for tests of the watch engine (see watch.go).
 	watchTimeoutSeconds int64

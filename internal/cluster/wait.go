@@ -97,8 +97,9 @@ func (r Ref) String() string {
 type WaitSpec struct {
 	// Objects are waited for by name; ones that do not exist yet are waited for too.
 	Objects []Ref
-	// Sets are waited for as selections: every object they match must be Done, and at least one
-	// must exist unless AllowEmpty.
+	// Sets are waited for as one selection (one Selector per resource, e.g. every kind of a
+	// group): every object they match must be Done, and at least one must exist in any of them
+	// unless AllowEmpty.
 	Sets       []Selector
 	AllowEmpty bool
 	// Once decides on the state found by the first list, without waiting for changes: if that
@@ -298,8 +299,9 @@ func (w *waiter) finished() (bool, error) {
 		}
 		all = all && ch.State == Done
 	}
+	matched := 0
 	for i := range w.spec.Sets {
-		all = all && (len(w.members[i]) > 0 || w.spec.AllowEmpty)
+		matched += len(w.members[i])
 		for r := range w.members[i] {
 			ch := w.checks[r]
 			if ch.State == Failed {
@@ -307,6 +309,9 @@ func (w *waiter) finished() (bool, error) {
 			}
 			all = all && ch.State == Done
 		}
+	}
+	if len(w.spec.Sets) > 0 && matched == 0 && !w.spec.AllowEmpty {
+		all = false
 	}
 	return all, nil
 }

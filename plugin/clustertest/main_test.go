@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	controlplane.Main(m, controlplane.Options{}, func(e *controlplane.Env) {
+	// NewerKinds: AtlasDriftCheck of operator v0.8 beside the operator's two kinds.
+	controlplane.Main(m, controlplane.Options{NewerKinds: true}, func(e *controlplane.Env) {
+		// kubectl's discovery cache of this run, in the control plane's directory (removed with
+		// it), not the user's ~/.kube/cache: an earlier control plane on the same port would
+		// otherwise answer with its kinds.
+		os.Setenv("KUBECACHEDIR", filepath.Join(filepath.Dir(e.Kubeconfig), "cache"))
 		env = e
 		dyn = dynamic.NewForConfigOrDie(e.Config)
 		kc = kubernetes.NewForConfigOrDie(e.Config)

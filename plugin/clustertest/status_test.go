@@ -35,7 +35,7 @@ func TestStatusEmptyNamespace(t *testing.T) {
 	r := run(context.Background(), "status", "-n", ns)
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
 	assert.Empty(t, r.stdout)
-	assert.Equal(t, "No AtlasSchema or AtlasMigration resources found in namespace "+ns+".\n", r.stderr)
+	assert.Equal(t, "No Atlas resources (atlasmigration, atlasschema, atlasdriftcheck) found in namespace "+ns+".\n", r.stderr)
 
 	r = run(context.Background(), "status", "-n", ns, "-o", "json")
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)

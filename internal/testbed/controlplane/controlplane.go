@@ -36,6 +36,10 @@ type Env struct {
 type Options struct {
 	// WithoutCRDs starts a control plane without the operator's CRDs ("CRDs not installed" cases).
 	WithoutCRDs bool
+	// NewerKinds also installs a kind of a newer operator than the module proxy serves
+	// (AtlasDriftCheck of v0.8, NewerKindsCRDDir), for the tests of kinds without a script of
+	// their own.
+	NewerKinds bool
 	// CompactEvery, if set, is the kube-apiserver's --etcd-compaction-interval, and the watch
 	// cache is off (--watch-cache=false) so watches go to etcd: a watch from a resourceVersion
 	// older than the last compaction then gets the server's real 410 "too old resource version".
@@ -79,6 +83,13 @@ func Start(opts Options) (*Env, error) {
 			return nil, err
 		}
 		e.CRDDirectoryPaths = []string{crds}
+	}
+	if opts.NewerKinds {
+		dir, err := NewerKindsCRDDir()
+		if err != nil {
+			return nil, err
+		}
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, dir)
 	}
 	cfg, err := e.Start()
 	if err != nil {
@@ -177,6 +188,15 @@ func CRDDir() (string, error) {
 		}
 	})
 	return crdDir, crdErr
+}
+
+// NewerKindsCRDDir holds CRDs of kinds a newer operator adds to the group (testdata/crds-v0.8).
+func NewerKindsCRDDir() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "internal", "testbed", "controlplane", "testdata", "crds-v0.8"), nil
 }
 
 // RepoRoot walks up from the working directory to the directory holding this project's go.mod.

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
@@ -90,18 +91,19 @@ func Status(obj *unstructured.Unstructured, s State, now time.Time) map[string]a
 		failed = 0
 	}
 	status["failed"] = failed
-	migration := obj.GetKind() == atlas.KindAtlasMigration
+	// Other kinds of the group (AtlasDriftCheck, ...) get the conditions alone.
+	migration, schema := obj.GetKind() == atlas.KindAtlasMigration, obj.GetKind() == atlas.KindAtlasSchema
 	switch {
 	case ready && migration:
 		delete(status, "approvalUrl")
 		status["lastAppliedVersion"] = s.Version
 		status["lastApplied"] = now.Unix()
-	case ready:
+	case ready && schema:
 		delete(status, "planURL")
 		status["last_applied"] = now.Unix()
 	case s.PlanURL != "" && migration:
 		status["approvalUrl"] = s.PlanURL
-	case s.PlanURL != "":
+	case s.PlanURL != "" && schema:
 		status["planURL"] = s.PlanURL
 	}
 	return status
@@ -121,7 +123,13 @@ func (f Fake) Set(ctx context.Context, kind, namespace, name string, s State) (*
 	if err != nil {
 		return nil, err
 	}
-	ri := f.Client.Resource(k.GVR).Namespace(namespace)
+	return f.SetResource(ctx, k.GVR, namespace, name, s)
+}
+
+// SetResource is Set for any resource of the group (a kind of a newer operator, such as
+// AtlasDriftCheck: Ready, Reconciling and Stalled as the operator writes them for every kind).
+func (f Fake) SetResource(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, s State) (*unstructured.Unstructured, error) {
+	ri := f.Client.Resource(gvr).Namespace(namespace)
 	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
@@ -129,7 +137,7 @@ func (f Fake) Set(ctx context.Context, kind, namespace, name string, s State) (*
 	obj.Object["status"] = Status(obj, s, time.Now())
 	got, err := ri.UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: f.FieldManager})
 	if err != nil {
-		return nil, fmt.Errorf("playing the operator on %s %s/%s: %w", k.Kind, namespace, name, err)
+		return nil, fmt.Errorf("playing the operator on %s %s/%s: %w", gvr.Resource, namespace, name, err)
 	}
 	return got, nil
 }
