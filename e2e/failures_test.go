@@ -97,6 +97,24 @@ func TestFailureSQLError(t *testing.T) {
 	r = run(t, "status", "-n", ns)
 	requireExit(t, r, 0)
 	assert.Regexp(t, `^app\s+AtlasMigration\s+Degraded\s+Migrating\s`, row(r.stdout, "app"))
+	// history, from the object and its ConfigMap alone: v1 applied, v2 failed with the
+	// operator's words (it names the version), as the database says below.
+	r = run(t, "history", "app", "-n", ns, "-o", "json")
+	requireExit(t, r, 0)
+	var hist struct {
+		Status struct {
+			Migrations []struct{ Version, State, Message string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &hist), r.stdout)
+	states := map[string]string{}
+	for _, m := range hist.Status.Migrations {
+		states[m.Version] = m.State
+		if m.Version == v2 {
+			assert.Contains(t, m.Message, "no such table: missing_table")
+		}
+	}
+	assert.Equal(t, map[string]string{v1: "applied", v2: "failed"}, states)
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, tables, "users", "the earlier version stays applied")

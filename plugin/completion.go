@@ -47,6 +47,19 @@ func completeStatusArgs(flags *genericclioptions.ConfigFlags) cobra.CompletionFu
 	}
 }
 
+// completeHistoryArgs completes the name of an AtlasMigration (NAME or atlasmigration/NAME).
+func completeHistoryArgs(flags *genericclioptions.ConfigFlags) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		if typ, prefix, ok := strings.Cut(toComplete, "/"); ok {
+			return withType(typ, liveNames(flags, prefix, false, typ)), cobra.ShellCompDirectiveNoFileComp
+		}
+		return liveNames(flags, toComplete, false, strings.ToLower(atlas.KindAtlasMigration)), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // completeHealthcheckArgs completes TYPE/NAME and TYPE NAME for any resource type, as kubectl get.
 func completeHealthcheckArgs(flags *genericclioptions.ConfigFlags) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {

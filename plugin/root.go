@@ -23,7 +23,8 @@ const rootLong = `kubectl atlas: GitOps for database schemas with the Atlas Oper
 
 It scaffolds sync-wave-ordered manifests from migration directories and schema files, packs
 migration directories into validated ConfigMaps, generates and tests the Argo CD health checks
-for AtlasSchema and AtlasMigration, and shows, waits for and applies Atlas resources in a cluster.
+for AtlasSchema and AtlasMigration, and shows, waits for and applies Atlas resources in a cluster
+(every kind of db.atlasgo.io it serves), and lists an AtlasMigration's migrations with their state.
 
 Exit codes:
   0    success
@@ -92,6 +93,7 @@ func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 		NewCmdStatus(streams, configFlags),
 		NewCmdWait(streams, configFlags),
 		NewCmdDoctor(streams, configFlags),
+		NewCmdHistory(streams, configFlags),
 		NewCmdApply(streams, configFlags),
 		NewCmdKustomizeFn(streams),
 	)

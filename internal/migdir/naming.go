@@ -122,3 +122,36 @@ func (d *Dir) Kept() int {
 	}
 	return n
 }
+
+// RerunVersion is what a converted version of a file that runs again when edited says about
+// it (the encodings of flyway.go and liquibase.go, read back).
+type RerunVersion struct {
+	// Repeatable is a Flyway repeatable (R__<description>.sql); otherwise a Liquibase
+	// runOnChange changeset.
+	Repeatable bool
+	// Base is what orders the file: the repeatable's description, or the changeset's file
+	// version and number.
+	Base string
+	// Checksum is the content checksum in the version (8 hex digits): an edit changes it.
+	Checksum string
+}
+
+// ParseRerunVersion reads a version written for a file that runs again when edited
+// (Flyway repeatable: 'z', the description as letter hex, '-', 8 hex digits; Liquibase
+// runOnChange: the file's version and changeset number, '-', 8 hex digits). ok is false for
+// every other version.
+func ParseRerunVersion(v string) (r RerunVersion, ok bool) {
+	base, sum, found := strings.Cut(v, "-")
+	if !found || len(sum) != 8 || base == "" || strings.Trim(sum, "0123456789abcdef") != "" {
+		return RerunVersion{}, false
+	}
+	r.Base, r.Checksum = base, sum
+	if hex := base[1:]; base[0] == 'z' && len(hex) > 0 && len(hex)%2 == 0 && strings.Trim(hex, "abcdefghijklmnop") == "" {
+		desc := make([]byte, len(hex)/2)
+		for i := range desc {
+			desc[i] = (hex[2*i]-'a')<<4 | (hex[2*i+1] - 'a')
+		}
+		r.Repeatable, r.Base = true, string(desc)
+	}
+	return r, true
+}
