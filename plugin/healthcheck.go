@@ -14,6 +14,8 @@ import (
 	"k8s.io/cli-runtime/pkg/resource"
 
 	"github.com/kubectl-atlas/kubectl-atlas/healthcheck"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
@@ -162,7 +164,7 @@ Inputs:
   -f DIR                every health_test.yaml below DIR
   -f objects.yaml       Kubernetes objects (several documents and Lists fine): prints their health
   TYPE[/NAME] ...       live objects from the cluster, as in kubectl get (-n, -A); without -f and
-                        without arguments: every AtlasMigration and AtlasSchema in the namespace
+                        without arguments: every resource of db.atlasgo.io in the namespace
 
 Scripts: kubectl-atlas's own, or with --argocd-cm FILE those of your argocd-cm (a ConfigMap, a
 kustomize patch of it or argo-cd Helm values; split keys or the resource.customizations blob, any
@@ -301,6 +303,22 @@ func (o *HealthcheckTestOptions) runFile(path string) ([]healthcheck.Case, error
 	return o.runner.ObjectFile(path)
 }
 
+// groupResources is every resource of the group the cluster serves (discovery, kubectl's cache),
+// as a comma list for the resource builder; the two known kinds when discovery cannot tell.
+func (o *HealthcheckTestOptions) groupResources() string {
+	kinds := atlas.Kinds
+	if c, err := cluster.New(o.configFlags); err == nil {
+		if served, err := c.GroupKinds(atlas.Group, false); err == nil && len(served) > 0 {
+			kinds = served
+		}
+	}
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.GVR.Resource + "." + atlas.Group
+	}
+	return strings.Join(names, ",")
+}
+
 // runLive reads objects with kubectl's resource builder (resource aliases, TYPE/NAME, -n, -A).
 func (o *HealthcheckTestOptions) runLive() ([]healthcheck.Case, error) {
 	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
@@ -309,7 +327,7 @@ func (o *HealthcheckTestOptions) runLive() ([]healthcheck.Case, error) {
 	}
 	args := o.Args
 	if len(args) == 0 {
-		args = []string{"atlasmigrations.db.atlasgo.io,atlasschemas.db.atlasgo.io"}
+		args = []string{o.groupResources()}
 	}
 	r := resource.NewBuilder(o.configFlags).
 		Unstructured().

@@ -23,8 +23,9 @@ const rootLong = `kubectl atlas: GitOps for database schemas with the Atlas Oper
 
 It scaffolds sync-wave-ordered manifests from migration directories and schema files, packs
 migration directories into validated ConfigMaps, generates and tests the Argo CD health checks
-for AtlasSchema and AtlasMigration, and shows, waits for and applies Atlas resources in a cluster
-(every kind of db.atlasgo.io it serves), and lists an AtlasMigration's migrations with their state.
+for AtlasSchema and AtlasMigration, shows, waits for and applies Atlas resources in a cluster
+(every kind of db.atlasgo.io it serves), lists an AtlasMigration's migrations with their state,
+and finds out why a resource is stuck.
 
 Exit codes:
   0    success

@@ -67,6 +67,12 @@ func TestStatusEveryKindOfTheGroup(t *testing.T) {
 		assert.Equal(t, "DriftDetected", doc.Items[0].Status.Reason)
 	}
 
+	// healthcheck test without arguments: every resource of the group, as Argo CD v3.5.1 judges it.
+	r = run(context.Background(), "healthcheck", "test", "-n", ns)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	assert.Contains(t, r.stdout, "AtlasDriftCheck "+ns+"/drift")
+	assert.Contains(t, r.stdout, "Degraded: DriftDetected: 2 objects drifted")
+
 	r = run(context.Background(), "status", "-n", ns, "atlassecurityscan/x")
 	assert.Equal(t, exitcode.Usage, r.code)
 	assert.ErrorContains(t, r.err, `unknown kind "atlassecurityscan": the cluster serves atlasmigration, atlasschema, atlasdriftcheck in db.atlasgo.io`)
