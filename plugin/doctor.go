@@ -247,7 +247,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 
 // list reads the chosen resources, failing for a name that matched nothing.
 func (o *DoctorOptions) list(ctx context.Context) ([]unstructured.Unstructured, error) {
-	kinds, err := discoverKinds(o.client, typedKinds(o.names))
+	kinds, err := discoverKinds(o.client, typedKinds(o.names), o.namespace())
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func (o *StatusOptions) Validate() error {
 		return err
 	}
 	var err error
-	o.kinds, err = discoverKinds(o.client, typedKinds(o.names))
+	o.kinds, err = discoverKinds(o.client, typedKinds(o.names), o.namespace())
 	return err
 }
 

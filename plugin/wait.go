@@ -187,7 +187,7 @@ func (o *WaitOptions) resolve() error {
 		typed[i], _, _ = strings.Cut(a, "/")
 	}
 	var err error
-	if o.kinds, err = discoverKinds(o.client, typed); err != nil {
+	if o.kinds, err = discoverKinds(o.client, typed, ns); err != nil {
 		return err
 	}
 	kinds := o.kinds.all

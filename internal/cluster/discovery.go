@@ -1,11 +1,13 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -77,4 +79,23 @@ func kindsOf(list *metav1.APIResourceList) []atlas.Kind {
 	}
 	atlas.SortKinds(out)
 	return out
+}
+
+var selfSubjectAccessReviews = schema.GroupVersionResource{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews"}
+
+// CanList asks the API server whether the user may list and watch gvr in namespace ns ("" for
+// all namespaces), as `kubectl auth can-i list` does.
+func (c *Client) CanList(ctx context.Context, gvr schema.GroupVersionResource, ns string) (bool, error) {
+	review := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+		"spec": map[string]any{"resourceAttributes": map[string]any{
+			"verb": "list", "group": gvr.Group, "version": gvr.Version, "resource": gvr.Resource, "namespace": ns,
+		}},
+	}}
+	got, err := c.Dynamic.Resource(selfSubjectAccessReviews).Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return false, Redacted(err)
+	}
+	allowed, _, _ := unstructured.NestedBool(got.Object, "status", "allowed")
+	return allowed, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -72,6 +73,27 @@ func TestStatusEveryKindOfTheGroup(t *testing.T) {
 	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
 	assert.Contains(t, r.stdout, "AtlasDriftCheck "+ns+"/drift")
 	assert.Contains(t, r.stdout, "Degraded: DriftDetected: 2 objects drifted")
+
+	// A Role written for the two kinds of v0.7 keeps working when the cluster serves more: the
+	// kinds the user may not list and did not name are left out.
+	user := "reader-" + ns
+	_, err := kc.RbacV1().Roles(ns).Create(context.Background(), &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "atlas-reader"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{atlas.Group}, Resources: []string{"atlasmigrations", "atlasschemas"}, Verbs: []string{"get", "list", "watch"}}}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = kc.RbacV1().RoleBindings(ns).Create(context.Background(), &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "atlas-reader"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "atlas-reader"},
+		Subjects: []rbacv1.Subject{{Kind: "User", Name: user}}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	kubeconfig, err := env.AddUser(user, nil)
+	require.NoError(t, err)
+	r = run(context.Background(), "--kubeconfig", kubeconfig, "status", "-n", ns)
+	require.Equal(t, exitcode.OK, r.code, "%v", r.err)
+	rows = table(r.stdout)
+	require.Len(t, rows, 2, r.stdout)
+	assert.Equal(t, "app", rows[1][0])
+	r = run(context.Background(), "--kubeconfig", kubeconfig, "status", "-n", ns, "atlasdriftcheck/drift")
+	assert.Equal(t, exitcode.Failure, r.code, "a kind named is listed, and the denial said")
+	assert.ErrorContains(t, r.err, "not allowed to list atlasdriftchecks.db.atlasgo.io")
 
 	r = run(context.Background(), "status", "-n", ns, "atlassecurityscan/x")
 	assert.Equal(t, exitcode.Usage, r.code)
