@@ -32,7 +32,7 @@ wrapper() { # build the compatibility wrapper (seconds, the main module's cache)
 }
 
 if official=$(command -v atlas 2>/dev/null) && [[ "$official" != "$PWD/bin/atlas-compat/atlas" ]]; then
-  line=$("$official" version 2>/dev/null | head -1 || true)
+  line=$("$official" version 2>/dev/null | sed -n 1p || true)
   case "$line" in
     "atlas version v"*)
       echo "atlas: the official binary on PATH ($official, $line)" >&2
@@ -56,5 +56,5 @@ if [[ ! -x bin/atlas-community ]]; then
     -o ../../../atlas-community .) >&2
 fi
 wrapper
-echo "atlas: the community build bin/atlas-community ($(bin/atlas-community version | head -1)) behind bin/atlas-compat/atlas" >&2
+echo "atlas: the community build bin/atlas-community ($(bin/atlas-community version | sed -n 1p)) behind bin/atlas-compat/atlas" >&2
 echo "$PWD/bin/atlas-compat/atlas"
