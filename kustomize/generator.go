@@ -24,8 +24,11 @@ import (
 // the generator's own config among the items (kustomize passes a copy of it) by the generated
 // objects and keeps any other item. Paths in the config are relative to dir, "" meaning the
 // working directory (kustomize runs exec functions in the kustomization directory), so errors
-// name paths as the user wrote them. Notes and warnings go to warn.
+// name paths as the user wrote them. Notes and warnings go to warn, and to the ResourceList's
+// results redacted with warn's Redactor (redact.For): the ResourceList passes no redacting
+// Writer.
 func Processor(dir string, warn io.Writer) Func {
+	red := redact.For(warn)
 	return func(rl *ResourceList) error {
 		if rl.FunctionConfig == nil {
 			return fmt.Errorf("no functionConfig: run me from kustomize (generators: [file with kind %s or %s]) or as `kubectl atlas kustomize-fn CONFIG.yaml`", KindMigrationGenerator, KindSchemaGenerator)
@@ -34,9 +37,9 @@ func Processor(dir string, warn io.Writer) Func {
 		if err != nil {
 			return err
 		}
-		id, res, err := generateConfig([]byte(cfg), dir)
+		id, res, err := generateConfig([]byte(cfg), dir, red)
 		if res != nil {
-			report(rl, warn, id, res.Diagnostics)
+			report(rl, warn, red, id, res.Diagnostics)
 		}
 		if err != nil {
 			return err
@@ -73,9 +76,9 @@ func isGeneratorConfig(n *kyaml.RNode) bool {
 // builds them for the same inputs, with the ConfigMaps marked for kustomize's content hash.
 // What the user should know about the inputs goes to warn.
 func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstructured, error) {
-	id, res, err := generateConfig(config, dir)
+	id, res, err := generateConfig(config, dir, redact.For(warn))
 	if res != nil {
-		report(nil, warn, id, res.Diagnostics)
+		report(nil, warn, nil, id, res.Diagnostics)
 	}
 	if err != nil {
 		return nil, err
@@ -84,20 +87,21 @@ func Generate(config []byte, dir string, warn io.Writer) ([]*unstructured.Unstru
 }
 
 // report writes each diagnostic on warn, after the generator it concerns, and adds it to the
-// ResourceList's results (rl may be nil), where kustomize users and tools look for them.
-func report(rl *ResourceList, warn io.Writer, id string, diags []diag.Diagnostic) {
+// ResourceList's results (rl may be nil), where kustomize users and tools look for them,
+// redacted with red.
+func report(rl *ResourceList, warn io.Writer, red *redact.Redactor, id string, diags []diag.Diagnostic) {
 	for _, d := range diags {
 		text := fieldTerms.Fixes.Text(d)
 		fmt.Fprintf(warn, "%s: %s: %s\n", d.Severity, id, text)
 		if rl == nil {
 			continue
 		}
-		r := Result{Message: id + ": " + text, Severity: Info}
+		r := Result{Message: red.String(id + ": " + text), Severity: Info}
 		if d.Severity == diag.Warning {
 			r.Severity = Warning
 		}
 		if d.File != "" {
-			r.File = &File{Path: d.File}
+			r.File = &File{Path: red.String(d.File)}
 		}
 		if d.Code != "" {
 			r.Tags = map[string]string{"code": d.Code}
@@ -107,8 +111,9 @@ func report(rl *ResourceList, warn io.Writer, id string, diags []diag.Diagnostic
 }
 
 // generateConfig runs the generation one config describes; id names the config for messages.
-// The Result, when not nil, holds the diagnostics found, also on an error.
-func generateConfig(config []byte, dir string) (string, *generate.Result, error) {
+// The Result, when not nil, holds the diagnostics found, also on an error. The credentials of
+// spec.lintDevURL are registered with red.
+func generateConfig(config []byte, dir string, red *redact.Redactor) (string, *generate.Result, error) {
 	var tm struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -133,7 +138,7 @@ func generateConfig(config []byte, dir string) (string, *generate.Result, error)
 		if err := yaml.UnmarshalStrict(config, &g); err != nil {
 			return id, nil, decodeError(id, err)
 		}
-		req, err = g.request(dir)
+		req, err = g.request(dir, red)
 	case KindSchemaGenerator:
 		var g SchemaGenerator
 		if err := yaml.UnmarshalStrict(config, &g); err != nil {
@@ -168,7 +173,7 @@ func decodeError(id string, err error) error {
 	return fmt.Errorf("%s: %s (see docs/kustomize.md for the fields)", id, msg)
 }
 
-func (g *MigrationGenerator) request(dir string) (*generate.Request, error) {
+func (g *MigrationGenerator) request(dir string, red *redact.Redactor) (*generate.Request, error) {
 	if g.Spec.Dir == "" {
 		return nil, errors.New("spec.dir is required: the migration directory, relative to the kustomization")
 	}
@@ -184,7 +189,7 @@ func (g *MigrationGenerator) request(dir string) (*generate.Request, error) {
 	// Diagnostics and errors name the directory as the user wrote it.
 	req := &generate.Request{Options: *opts, Dir: path, DirShown: g.Spec.Dir, Read: migdir.Options{Format: g.Spec.Format}, Baseline: g.Spec.Baseline}
 	if g.Spec.LintDevURL != "" {
-		redact.AddURL(g.Spec.LintDevURL)
+		red.AddURL(g.Spec.LintDevURL)
 		req.Lint = generate.LintWith(context.Background(), g.Spec.LintDevURL)
 	}
 	return req, nil

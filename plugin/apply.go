@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/cluster"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/progress"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const applyLong = `Server-side apply a GitOps folder in Argo CD's sync order, waiting for health between waves.
@@ -152,13 +153,14 @@ func (o *ApplyOptions) Complete() error {
 func (o *ApplyOptions) load() error {
 	var err error
 	if o.Kustomization != "" {
-		registerKustomizationURLs(o.Kustomization)
+		registerKustomizationURLs(redact.For(o.ErrOut), o.Kustomization)
 		o.objs, err = apply.LoadKustomization(o.Kustomization)
 	} else {
 		o.objs, err = apply.LoadFiles(o.Files, o.In)
 	}
+	r := redact.For(o.ErrOut)
 	for _, obj := range o.objs {
-		registerObjectSecrets(obj.Obj.Object)
+		registerObjectSecrets(r, obj.Obj.Object)
 	}
 	if err != nil {
 		return exitcode.New(exitcode.Failure, err)
@@ -206,9 +208,9 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	return err
 }
 
-// registerKustomizationURLs tells the redactor the credentials in the URLs of the kustomization
+// registerKustomizationURLs tells r the credentials in the URLs of the kustomization
 // files below dir (remote bases: https://TOKEN@github.com/...), which kustomize's errors quote.
-func registerKustomizationURLs(dir string) {
+func registerKustomizationURLs(r *redact.Redactor, dir string) {
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
@@ -216,7 +218,7 @@ func registerKustomizationURLs(dir string) {
 		switch d.Name() {
 		case "kustomization.yaml", "kustomization.yml", "Kustomization":
 			if b, err := os.ReadFile(p); err == nil {
-				registerURLs(urlsIn(string(b))...)
+				registerURLs(r, urlsIn(string(b))...)
 			}
 		}
 		return nil

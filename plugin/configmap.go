@@ -130,7 +130,7 @@ func NewCmdConfigMap(streams genericiooptions.IOStreams, configFlags *genericcli
 func (o *ConfigMapOptions) Complete(cmd *cobra.Command) error {
 	o.ctx = cmd.Context()
 	if o.LintDevURL != "" {
-		redact.AddURL(o.LintDevURL)
+		redact.For(o.ErrOut).AddURL(o.LintDevURL)
 	}
 	if fl := cmd.Flags().Lookup("namespace"); fl != nil && fl.Changed && o.configFlags.Namespace != nil {
 		o.namespace = *o.configFlags.Namespace

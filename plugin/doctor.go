@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/fsutil"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const doctorLong = `Check everything a person would check when an AtlasMigration or AtlasSchema is stuck, and
@@ -196,9 +197,10 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := doctor.New(o.kube, doctor.Options{Dir: o.local})
+	red := redact.For(o.ErrOut)
+	d := doctor.New(o.kube, doctor.Options{Dir: o.local, Redactor: red})
 	for i := range objs {
-		registerObjectSecrets(objs[i].Object)
+		registerObjectSecrets(red, objs[i].Object)
 	}
 	// each resource takes a few round trips: examine several at a time (--all -A)
 	results := make([]doctor.Result, len(objs))
@@ -338,7 +340,7 @@ func (o *DoctorOptions) writeReport(ctx context.Context, d *doctor.Doctor, resul
 	} else {
 		versions.APIServer = "unknown: " + cluster.Redacted(err).Error()
 	}
-	files, err := doctor.Bundle(results, d.Operator(ctx), versions, text.Bytes(), js.Bytes())
+	files, err := d.Bundle(results, d.Operator(ctx), versions, text.Bytes(), js.Bytes())
 	if err != nil {
 		return err
 	}

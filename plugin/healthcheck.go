@@ -296,8 +296,9 @@ func (o *HealthcheckTestOptions) runFile(path string) ([]healthcheck.Case, error
 		return o.runner.TestFile(path)
 	}
 	if objs, err := healthcheck.DecodeObjects(b); err == nil {
+		r := redact.For(o.ErrOut)
 		for _, obj := range objs {
-			registerObjectSecrets(obj.Object)
+			registerObjectSecrets(r, obj.Object)
 		}
 	}
 	return o.runner.ObjectFile(path)
@@ -343,12 +344,13 @@ func (o *HealthcheckTestOptions) runLive() ([]healthcheck.Case, error) {
 		return nil, exitcode.Newf(exitcode.Failure, "reading objects from the cluster: %v", err)
 	}
 	out := make([]healthcheck.Case, 0, len(infos))
+	red := redact.For(o.ErrOut)
 	for _, info := range infos {
 		u, ok := info.Object.(*unstructured.Unstructured)
 		if !ok {
 			continue
 		}
-		registerObjectSecrets(u.Object)
+		registerObjectSecrets(red, u.Object)
 		out = append(out, o.runner.Object("cluster", u))
 	}
 	return out, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/exitcode"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/history"
 	"github.com/kubectl-atlas/kubectl-atlas/internal/migdir"
+	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 const historyLong = `List every migration of an AtlasMigration, in the order atlas applies them, with its state:
@@ -154,7 +155,7 @@ func (o *HistoryOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return cluster.Explain(err, "get", atlas.MigrationGVR, ns)
 	}
-	registerObjectSecrets(obj.Object)
+	registerObjectSecrets(redact.For(o.ErrOut), obj.Object)
 	cmName, files, err := history.DirSource(obj)
 	if err != nil { // a remote directory (history.RemoteDirError) or none
 		return exitcode.New(exitcode.Failure, err)

@@ -196,7 +196,7 @@ func (o *InitOptions) Complete(cmd *cobra.Command) error {
 	if o.Path == "" {
 		o.Path = filepath.ToSlash(filepath.Clean(o.OutDir))
 	}
-	registerURLs(o.URL, o.DevURL, o.SchemaURL, o.RepoURL, o.LintDevURL)
+	registerURLs(redact.For(o.ErrOut), o.URL, o.DevURL, o.SchemaURL, o.RepoURL, o.LintDevURL)
 	o.ctx = cmd.Context()
 	return nil
 }

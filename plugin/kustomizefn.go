@@ -66,7 +66,7 @@ const kustomizeFnExample = `  # generator.yaml, listed under 'generators:' in ku
 func NewCmdKustomizeFn(streams genericiooptions.IOStreams) *cobra.Command {
 	// "" resolves the config's paths against the working directory, which kustomize sets to the
 	// kustomization directory: errors then name paths exactly as the user wrote them.
-	fn := registeringSecrets(kustomize.Processor("", streams.ErrOut))
+	fn := registeringSecrets(redact.For(streams.ErrOut), kustomize.Processor("", streams.ErrOut))
 	var printConfig bool
 	cmd := &cobra.Command{
 		Use:           "kustomize-fn [CONFIG.yaml]",
@@ -114,20 +114,19 @@ func readFunctionConfig(path string) (*kyaml.RNode, error) {
 	return n, nil
 }
 
-// registeringSecrets tells the redactor the secrets of the function config (spec.url,
-// spec.devURL) and of the Secrets among the input items before p runs, so no error or warning
-// can show them.
-func registeringSecrets(p kustomize.Func) kustomize.Func {
+// registeringSecrets tells r the secrets of the function config (spec.url, spec.devURL) and of
+// the Secrets among the input items before p runs, so no error, warning or result can show them.
+func registeringSecrets(r *redact.Redactor, p kustomize.Func) kustomize.Func {
 	return func(rl *kustomize.ResourceList) error {
 		if rl.FunctionConfig != nil {
 			if m, err := rl.FunctionConfig.Map(); err == nil {
-				registerObjectSecrets(m)
+				registerObjectSecrets(r, m)
 			}
 		}
 		for _, it := range rl.Items {
 			if it.GetKind() == "Secret" {
 				if m, err := it.Map(); err == nil {
-					registerObjectSecrets(m)
+					registerObjectSecrets(r, m)
 				}
 			}
 		}

@@ -114,7 +114,7 @@ func NewCmdLint(streams genericiooptions.IOStreams) *cobra.Command {
 // Complete registers the dev URL's password with the redactor and resolves --fail-on.
 func (o *LintOptions) Complete() error {
 	if o.DevURL != "" {
-		redact.AddURL(o.DevURL)
+		redact.For(o.ErrOut).AddURL(o.DevURL)
 	}
 	switch o.FailOn {
 	case "error", "destructive":

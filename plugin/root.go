@@ -62,8 +62,10 @@ func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string
 // (--kubeconfig, --context, -n, ...), shared by every verb.
 //
 // The streams are wrapped in the redactor here, once, so no verb can print a credential by
-// forgetting to redact (internal/redact); every verb's output is flushed when it returns. Only
-// the manifests a verb exists to emit bypass it, through redact.Payload.
+// forgetting to redact (internal/redact); every verb's output is flushed when it returns. The
+// tree gets a Redactor of its own (the one of streams already wrapped, by Main): the secrets its
+// verbs register (redact.For) are masked in its output and no other tree's. Only the manifests
+// a verb exists to emit bypass it, through redact.Payload.
 func NewCmdAtlas(streams genericiooptions.IOStreams) *cobra.Command {
 	streams = redactStreams(streams)
 	configFlags := genericclioptions.NewConfigFlags(true)

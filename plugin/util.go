@@ -11,13 +11,16 @@ import (
 	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
-// redactStreams wraps stdout and stderr in the redactor (a wrapped stream is kept as is).
+// redactStreams wraps stdout and stderr in redacting Writers that share one Redactor: the one
+// they already have when wrapped (Main, then NewCmdAtlas), a new one otherwise, so each command
+// tree knows its own secrets and no other's.
 func redactStreams(s genericiooptions.IOStreams) genericiooptions.IOStreams {
+	r := redact.For(s.Out, s.ErrOut)
 	if s.Out != nil {
-		s.Out = redact.NewWriter(s.Out)
+		s.Out = redact.NewWriter(s.Out, r)
 	}
 	if s.ErrOut != nil {
-		s.ErrOut = redact.NewWriter(s.ErrOut)
+		s.ErrOut = redact.NewWriter(s.ErrOut, r)
 	}
 	return s
 }
@@ -35,15 +38,16 @@ func flushStreams(s genericiooptions.IOStreams) {
 // when it returns, so a last line without newline is not held back.
 func guardRun(cmd *cobra.Command, streams genericiooptions.IOStreams, flags *genericclioptions.ConfigFlags) {
 	if run := cmd.RunE; run != nil {
+		r := redact.For(streams.Out, streams.ErrOut)
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			defer flushStreams(streams)
 			for _, s := range []*string{flags.BearerToken, flags.Password} {
 				if s != nil {
-					redact.Add(*s)
+					r.Add(*s)
 				}
 			}
 			if flags.APIServer != nil {
-				registerURLs(*flags.APIServer)
+				registerURLs(r, *flags.APIServer)
 			}
 			return run(c, args)
 		}
@@ -68,11 +72,11 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// registerObjectSecrets tells the redactor the secrets an object carries, so they are masked
-// wherever they show up (an API server's validation error can quote a value): a Secret's data
-// and stringData, and in any object the URLs and passwords under spec (url, devURL,
-// credentials.password of the Atlas kinds, and the like).
-func registerObjectSecrets(obj map[string]any) {
+// registerObjectSecrets tells r the secrets an object carries, so they are masked wherever they
+// show up (an API server's validation error can quote a value): a Secret's data and stringData,
+// and in any object the URLs and passwords under spec (url, devURL, credentials.password of the
+// Atlas kinds, and the like).
+func registerObjectSecrets(r *redact.Redactor, obj map[string]any) {
 	if obj == nil {
 		return
 	}
@@ -95,17 +99,17 @@ func registerObjectSecrets(obj map[string]any) {
 				}
 			}
 		}
-		redact.AddSecretData(vals)
+		r.AddSecretData(vals)
 		return
 	}
-	redact.AddSpec(obj["spec"])
+	r.AddSpec(obj["spec"])
 }
 
-// registerURLs tells the redactor the credentials of URLs given in flags.
-func registerURLs(urls ...string) {
+// registerURLs tells r the credentials of URLs given in flags.
+func registerURLs(r *redact.Redactor, urls ...string) {
 	for _, u := range urls {
 		if u != "" {
-			redact.AddURL(u)
+			r.AddURL(u)
 		}
 	}
 }

@@ -3,8 +3,8 @@
 // Events, the Secrets, ConfigMaps and schema it references, the dev database, the operator's
 // Deployment, watch scope, permissions and logs) and returns each as a Finding: OK, INFO, WARN
 // or FAIL, what it saw and the fix. It never prints, and no Secret value leaves it: Secrets are
-// read only to check their keys and URLs, their values are registered with the redactor, and
-// every text it returns is redacted.
+// read only to check their keys and URLs, their values are registered with the Doctor's
+// redact.Redactor (Options.Redactor), and every text it returns is redacted with it.
 //
 // Health is judged by the one entry point, healthcheck.Get, and turned into an outcome by
 // cluster.Verdict, so every kind of the group gets the same verdict here as in status and wait.
@@ -123,6 +123,9 @@ type Options struct {
 	LogLines, TailLines int
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
+	// Redactor learns the secrets the checks read and redacts every text the Doctor returns,
+	// the bug-report bundle included (a new one by default; the plugin passes its streams').
+	Redactor *redact.Redactor
 }
 
 // Doctor runs the checks with one client. The operator is looked up once per Doctor.
@@ -145,6 +148,9 @@ func New(kube kubernetes.Interface, opts Options) *Doctor {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.New()
+	}
 	return &Doctor{kube: kube, opts: opts}
 }
 
@@ -161,7 +167,7 @@ type run struct {
 }
 
 func (r *run) add(check string, sev Severity, saw, fix string) {
-	r.findings = append(r.findings, Finding{Check: check, Severity: sev, Saw: redact.String(saw), Fix: redact.String(fix)})
+	r.findings = append(r.findings, Finding{Check: check, Severity: sev, Saw: r.d.opts.Redactor.String(saw), Fix: r.d.opts.Redactor.String(fix)})
 }
 
 // Examine runs every check on obj, an object of db.atlasgo.io.
@@ -169,7 +175,7 @@ func (d *Doctor) Examine(ctx context.Context, obj *unstructured.Unstructured) Re
 	obj = obj.DeepCopy()
 	obj.SetManagedFields(nil)
 	r := &run{d: d, obj: obj, ns: obj.GetNamespace(), name: obj.GetName(), ev: Evidence{Object: obj, Secrets: map[string][]string{}}}
-	redact.AddSpec(obj.Object["spec"])
+	d.opts.Redactor.AddSpec(obj.Object["spec"])
 	r.checkStatus()
 	r.checkEvents(ctx)
 	r.checkSpec(ctx)
@@ -178,7 +184,7 @@ func (d *Doctor) Examine(ctx context.Context, obj *unstructured.Unstructured) Re
 		APIVersion: obj.GetAPIVersion(),
 		Kind:       obj.GetKind(),
 		Metadata:   Meta{Name: r.name, Namespace: r.ns, Generation: obj.GetGeneration()},
-		Status:     Summary{Result: OK, Health: r.health.Status, Message: redact.String(r.health.Message), Findings: r.findings},
+		Status:     Summary{Result: OK, Health: r.health.Status, Message: d.opts.Redactor.String(r.health.Message), Findings: r.findings},
 		Evidence:   r.ev,
 	}
 	for _, f := range r.findings {

@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // checkEvents reads the Events about the resource (the operator records one per failure, per
@@ -25,7 +23,7 @@ func (r *run) checkEvents(ctx context.Context) {
 	evs := list.Items
 	sort.SliceStable(evs, func(i, j int) bool { return eventTime(&evs[i]).Time.Before(eventTime(&evs[j]).Time) })
 	for i := range evs {
-		evs[i].Message = redact.String(evs[i].Message)
+		evs[i].Message = r.d.opts.Redactor.String(evs[i].Message)
 		evs[i].ManagedFields = nil
 	}
 	r.ev.Events = evs

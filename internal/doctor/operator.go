@@ -13,8 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-
-	"github.com/kubectl-atlas/kubectl-atlas/internal/redact"
 )
 
 // Operator is what doctor found of the Atlas Operator in the cluster: the Deployments that run
@@ -187,7 +185,7 @@ func (d *Doctor) operatorLogs(ctx context.Context, dep *appsv1.Deployment, mc *c
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			lines = append(lines, redact.String(sc.Text()))
+			lines = append(lines, d.opts.Redactor.String(sc.Text()))
 		}
 		logs[p.Name] = lines
 	}

@@ -119,7 +119,7 @@ const knownDrivers = "postgres, mysql, mariadb, sqlite, sqlserver, clickhouse, r
 // checkURL checks that a database URL parses as the operator parses it and names a driver it
 // knows; it says the URL without its password. It returns the driver.
 func (r *run) checkURL(check, where, raw string) driver {
-	registerValue(raw)
+	r.registerValue(raw)
 	if strings.TrimSpace(raw) == "" {
 		r.add(check, Fail, where+" is empty", "put the database URL in it, e.g. postgres://user:password@host:5432/db?sslmode=disable")
 		return ""
@@ -180,11 +180,11 @@ func (r *run) secretValue(ctx context.Context, check, field string, ref *corev1.
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	redact.AddSecretData(others)
+	r.d.opts.Redactor.AddSecretData(others)
 	r.ev.Secrets[ref.Name] = keys
 	b, ok := s.Data[ref.Key]
 	v := string(b)
-	registerValue(v)
+	r.registerValue(v)
 	if !ok {
 		r.add(check, Fail, fmt.Sprintf("Secret %s (%s) has no key %s; its keys: %s", ref.Name, field, ref.Key, dash(strings.Join(keys, ", "))),
 			fmt.Sprintf("add key %s to the Secret, or set %s.secretKeyRef.key to one of its keys", ref.Key, field))
@@ -204,23 +204,24 @@ func explain(err error) string {
 	return cluster.Redacted(err).Error()
 }
 
-// registerValue registers the secret part of a referenced value with the redactor: a URL's
-// password and secret-looking query values (the rest of a URL is what doctor shows, said
+// registerValue registers the secret part of a referenced value with the Doctor's Redactor: a
+// URL's password and secret-looking query values (the rest of a URL is what doctor shows, said
 // without them), any other value whole.
-func registerValue(v string) {
+func (r *run) registerValue(v string) {
+	red := r.d.opts.Redactor
 	t := strings.TrimSpace(v)
 	if !strings.Contains(t, "://") {
-		redact.Add(v)
+		red.Add(v)
 		return
 	}
-	redact.AddURL(t)
+	red.AddURL(t)
 	u, err := url.Parse(t)
 	if err != nil {
 		return
 	}
 	for k, vals := range u.Query() {
 		if redact.SecretKey(k) {
-			redact.Add(vals...)
+			red.Add(vals...)
 		}
 	}
 }

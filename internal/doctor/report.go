@@ -57,12 +57,13 @@ Every file was redacted: Secret values, passwords in URLs and other credential s
 replaced by xxxxx.
 `
 
-// Bundle lays out the bug-report bundle of results, every file redacted: Secrets as key names
-// only, the operator's environment values left out.
-func Bundle(results []Result, op *Operator, v Versions, findingsText, findingsJSON []byte) ([]File, error) {
+// Bundle lays out the bug-report bundle of results, every file redacted with the Doctor's
+// Redactor (the files pass no redacting stream): Secrets as key names only, the operator's
+// environment values left out.
+func (d *Doctor) Bundle(results []Result, op *Operator, v Versions, findingsText, findingsJSON []byte) ([]File, error) {
 	var files []File
 	add := func(name string, data []byte) {
-		files = append(files, File{Name: name, Data: []byte(redact.String(string(data)))})
+		files = append(files, File{Name: name, Data: []byte(d.opts.Redactor.String(string(data)))})
 	}
 	addYAML := func(name string, obj any) error {
 		b, err := yaml.Marshal(obj)

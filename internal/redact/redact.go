@@ -2,14 +2,19 @@
 // copies atlas CLI errors, database URLs and their passwords included, into condition messages;
 // API servers, kustomize and database drivers echo URLs and values in their errors.
 //
-// Two mechanisms, both applied by String and by Writer:
+// Two mechanisms:
 //   - Patterns: credential shapes recognised without knowing the value (URL passwords, DSNs,
-//     password=, token:, Authorization, ...);
-//   - known secrets: values the plugin knows are secret (passwords of URLs given in flags, Secret
-//     data it reads) registered with Add, AddURL or AddSecretData and masked wherever they appear.
+//     password=, token:, Authorization, ...). The package-level String applies them and nothing
+//     else: libraries that format messages use it, they know no secret;
+//   - a Redactor: the values one command knows are secret (passwords of URLs given in flags,
+//     Secret data it reads), registered with Add, AddURL, AddSecretData or AddSpec and masked
+//     wherever they appear, then the patterns.
 //
-// The plugin wraps its stdout and stderr in a Writer once (plugin.NewCmdAtlas), so every byte it
-// prints passes through here; only manifests a verb exists to emit bypass it (Payload).
+// The plugin wraps its stdout and stderr once per command tree (plugin.NewCmdAtlas) in Writers
+// sharing one Redactor, so every byte it prints passes through both mechanisms; For gives code
+// that holds only the streams that Redactor, to register a secret or to redact what leaves by
+// another way. Only manifests a verb exists to emit bypass the Writer (Payload); messages inside
+// them, and anything written to a file, are redacted with the Redactor by their writer.
 package redact
 
 import (
@@ -28,35 +33,41 @@ const Marker = "xxxxx"
 // would garble it while hiding nothing a guess would not find.
 const MinSecretLen = 6
 
-// String returns s with every known secret and every recognised credential shape masked.
-func String(s string) string {
-	return Patterns(known.replace(s))
-}
+// String returns s with every recognised credential shape masked (Patterns). It knows no
+// secret value: those are masked by a Redactor, which the plugin's output streams apply.
+func String(s string) string { return Patterns(s) }
 
-// registry holds the known secrets of this process.
-type registry struct {
+// Redactor holds the secret values one command knows and masks them. The zero value is ready
+// to use (New returns one) and it is safe for concurrent use; a nil *Redactor knows nothing
+// (String still applies the patterns).
+type Redactor struct {
 	mu       sync.RWMutex
 	values   map[string]struct{}
 	replacer *strings.Replacer
 }
 
-var known = &registry{values: map[string]struct{}{}}
+// New returns a Redactor that knows no secret yet.
+func New() *Redactor { return &Redactor{} }
 
-func (r *registry) replace(s string) string {
+// String returns s with every known secret and every recognised credential shape masked.
+func (r *Redactor) String(s string) string {
+	if r == nil {
+		return Patterns(s)
+	}
 	r.mu.RLock()
 	rep := r.replacer
 	r.mu.RUnlock()
-	if rep == nil {
-		return s
+	if rep != nil {
+		s = rep.Replace(s)
 	}
-	return rep.Replace(s)
+	return Patterns(s)
 }
 
-// Add registers secret values: from now on String and every Writer mask them wherever they
-// appear, also percent-encoded (URLs) and JSON/Go-quoted (-o json, %q in errors). Values shorter
-// than MinSecretLen are ignored. A multi-line value also registers each of its lines of 8
-// characters or more, because Writer redacts line by line.
-func Add(values ...string) {
+// Add registers secret values: from now on String and every Writer of r mask them wherever
+// they appear, also percent-encoded (URLs) and JSON/Go-quoted (-o json, %q in errors). Values
+// shorter than MinSecretLen are ignored. A multi-line value also registers each of its lines of
+// 8 characters or more, because Writer redacts line by line.
+func (r *Redactor) Add(values ...string) {
 	var all []string
 	for _, v := range values {
 		all = append(all, v)
@@ -68,16 +79,19 @@ func Add(values ...string) {
 			}
 		}
 	}
-	known.mu.Lock()
-	defer known.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	changed := false
 	for _, v := range all {
 		if len(v) < MinSecretLen {
 			continue
 		}
 		for _, form := range forms(v) {
-			if _, ok := known.values[form]; !ok && len(form) >= MinSecretLen {
-				known.values[form] = struct{}{}
+			if _, ok := r.values[form]; !ok && len(form) >= MinSecretLen {
+				if r.values == nil {
+					r.values = map[string]struct{}{}
+				}
+				r.values[form] = struct{}{}
 				changed = true
 			}
 		}
@@ -85,8 +99,8 @@ func Add(values ...string) {
 	if !changed {
 		return
 	}
-	all = make([]string, 0, len(known.values))
-	for v := range known.values {
+	all = make([]string, 0, len(r.values))
+	for v := range r.values {
 		all = append(all, v)
 	}
 	// the longest first: strings.Replacer tries its old strings in argument order
@@ -100,7 +114,7 @@ func Add(values ...string) {
 	for _, v := range all {
 		pairs = append(pairs, v, Marker)
 	}
-	known.replacer = strings.NewReplacer(pairs...)
+	r.replacer = strings.NewReplacer(pairs...)
 }
 
 // forms are the spellings under which a value may be printed.
@@ -116,7 +130,7 @@ func forms(v string) []string {
 // AddURL registers the credentials of a URL: the password, or a user name that stands alone
 // (https://TOKEN@github.com is how Git hosts take tokens). Anything that does not parse as a URL
 // with userinfo is left to Patterns.
-func AddURL(raw string) {
+func (r *Redactor) AddURL(raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		if i := strings.Index(raw, "://"); i >= 0 {
@@ -127,28 +141,28 @@ func AddURL(raw string) {
 			}
 			if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 				if c := strings.IndexByte(rest[:at], ':'); c >= 0 {
-					Add(rest[c+1 : at])
+					r.Add(rest[c+1 : at])
 				}
 			}
 		}
 		return
 	}
 	if p, ok := u.User.Password(); ok {
-		Add(p)
+		r.Add(p)
 		return
 	}
 	if u.Scheme == "http" || u.Scheme == "https" {
-		Add(u.User.Username())
+		r.Add(u.User.Username())
 	}
 }
 
 // AddSecretData registers the values of a Secret's data (base64-decoded by the caller) or
 // stringData, and the credentials of every URL among them.
-func AddSecretData(data map[string]string) {
+func (r *Redactor) AddSecretData(data map[string]string) {
 	for _, v := range data {
-		Add(v)
+		r.Add(v)
 		if strings.Contains(v, "://") {
-			AddURL(strings.TrimSpace(v))
+			r.AddURL(strings.TrimSpace(v))
 		}
 	}
 }

@@ -27,11 +27,12 @@ func TestPatterns(t *testing.T) {
 }
 
 func TestKnownSecrets(t *testing.T) {
-	Add("s3cr\"et/pa ss", "short") // "short" is too short to register
-	AddURL("https://bob:ghp_Tok3n@github.com/acme/deploy.git")
-	AddURL("https://ghp_OnlyUserTok3n@github.com/acme/deploy.git")
-	AddURL("postgres://admin:bad%zzpass@db/app") // unparsable: the grammar still finds it
-	AddSecretData(map[string]string{"url": "mysql://root:fromSecret@db/x", "cert": "-----BEGIN-----\nMIIBlineOfTheCert\n-----END-----"})
+	var r Redactor                   // the zero value is ready
+	r.Add("s3cr\"et/pa ss", "short") // "short" is too short to register
+	r.AddURL("https://bob:ghp_Tok3n@github.com/acme/deploy.git")
+	r.AddURL("https://ghp_OnlyUserTok3n@github.com/acme/deploy.git")
+	r.AddURL("postgres://admin:bad%zzpass@db/app") // unparsable: the grammar still finds it
+	r.AddSecretData(map[string]string{"url": "mysql://root:fromSecret@db/x", "cert": "-----BEGIN-----\nMIIBlineOfTheCert\n-----END-----"})
 	for _, tc := range []struct{ in, want string }{
 		{"plain s3cr\"et/pa ss here", "plain xxxxx here"},
 		{`quoted "s3cr\"et/pa ss"`, `quoted "xxxxx"`},
@@ -44,14 +45,35 @@ func TestKnownSecrets(t *testing.T) {
 		{"got fromSecret", "got xxxxx"},
 		{"line MIIBlineOfTheCert", "line xxxxx"},
 	} {
-		assert.Equal(t, tc.want, String(tc.in), tc.in)
+		assert.Equal(t, tc.want, r.String(tc.in), tc.in)
 	}
+	r.AddSpec(map[string]any{"url": "postgres://app:sp3cUrlPass@db/app", "credentials": map[string]any{"password": "sp3cFieldPass"}})
+	assert.Equal(t, "xxxxx xxxxx", r.String("sp3cUrlPass sp3cFieldPass"))
+	assert.Equal(t, "got fromSecret", String("got fromSecret"), "the package-level String knows no secret")
+	assert.Equal(t, "got fromSecret", New().String("got fromSecret"), "nor does another Redactor")
+	assert.Equal(t, "password=xxxxx", (*Redactor)(nil).String("password=x"), "a nil Redactor applies the patterns")
+}
+
+// Two Redactors do not share what they learn: two commands in one process (two Writers)
+// mask each its own secrets; For finds a Writer's Redactor.
+func TestRedactorsApart(t *testing.T) {
+	var outA, outB bytes.Buffer
+	a, b := NewWriter(&outA, nil), NewWriter(&outB, New())
+	For(a).Add("OnlyKnownToA1")
+	For(io.Discard, b).Add("OnlyKnownToB1")
+	_, _ = fmt.Fprintln(a, "OnlyKnownToA1 OnlyKnownToB1")
+	_, _ = fmt.Fprintln(b, "OnlyKnownToA1 OnlyKnownToB1")
+	assert.Equal(t, "xxxxx OnlyKnownToB1\n", outA.String())
+	assert.Equal(t, "OnlyKnownToA1 xxxxx\n", outB.String())
+	assert.NotSame(t, For(&outA), For(&outA), "a stream that is no Writer has no Redactor of its own")
+	assert.Same(t, a, NewWriter(a, For(a)), "wrapping a Writer again with its Redactor is the same Writer")
+	assert.NotSame(t, a, NewWriter(a, For(b)), "another Redactor wraps it")
 }
 
 func TestWriterSplitWrites(t *testing.T) {
-	Add("SplitSecret123")
 	var out bytes.Buffer
-	w := NewWriter(&out)
+	w := NewWriter(&out, nil)
+	For(w).Add("SplitSecret123")
 	msg := "error: connecting to mysql://root:p@ss@db:3306/x (SplitSecret123) password=hunter2\nnext line\npartial Split"
 	for i := 0; i < len(msg); i += 3 { // every secret straddles some Write boundary
 		_, err := w.Write([]byte(msg[i:min(i+3, len(msg))]))
@@ -60,7 +82,7 @@ func TestWriterSplitWrites(t *testing.T) {
 	assert.Equal(t, "error: connecting to mysql://root:xxxxx@db:3306/x (xxxxx) password=xxxxx\nnext line\n", out.String(), "the partial line waits")
 	require.NoError(t, w.Flush())
 	assert.Equal(t, "error: connecting to mysql://root:xxxxx@db:3306/x (xxxxx) password=xxxxx\nnext line\npartial Split", out.String())
-	assert.Same(t, w, NewWriter(w), "wrapping twice is one Writer")
+	assert.Same(t, w, NewWriter(w, nil), "wrapping twice is one Writer")
 	_, _ = w.Write([]byte("password=x\n"))
 	_, _ = fmt.Fprint(Payload(w), "password=raw\n")
 	assert.True(t, strings.HasSuffix(out.String(), "password=xxxxx\npassword=raw\n"), out.String())
@@ -68,7 +90,7 @@ func TestWriterSplitWrites(t *testing.T) {
 
 func TestWriterLongLine(t *testing.T) {
 	var out bytes.Buffer
-	w := NewWriter(&out)
+	w := NewWriter(&out, nil)
 	line := strings.Repeat("a", MaxLine) + " password=hunter2"
 	_, _ = w.Write([]byte(line))
 	assert.Equal(t, len(line)-TailLen, out.Len(), "a line past MaxLine is passed on but its tail")
@@ -139,21 +161,22 @@ func statusTable() []byte {
 // BenchmarkWriter: the choke point alone on 1,000 status lines, written as tabwriter writes
 // them (one Write per line), against io.Discard; B/op and ns/op are the whole cost per run.
 func BenchmarkWriter(b *testing.B) {
-	Add("KnownSecretForBench")
-	benchWriter(b, statusTable())
+	r := New()
+	r.Add("KnownSecretForBench")
+	benchWriter(b, statusTable(), r)
 }
 
 // BenchmarkWriterClean: the same volume of lines with nothing to mask (the common case).
 func BenchmarkWriterClean(b *testing.B) {
-	benchWriter(b, bytes.ReplaceAll(statusTable(), []byte("postgres://app:pw"), []byte("postgres-host-db-")))
+	benchWriter(b, bytes.ReplaceAll(statusTable(), []byte("postgres://app:pw"), []byte("postgres-host-db-")), New())
 }
 
-func benchWriter(b *testing.B, data []byte) {
+func benchWriter(b *testing.B, data []byte, r *Redactor) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		w := NewWriter(io.Discard)
+		w := NewWriter(io.Discard, r)
 		for _, l := range lines {
 			_, _ = w.Write(l)
 		}

@@ -5,16 +5,16 @@ import "strings"
 // AddSpec registers the credentials written into an object's spec: every URL (its password)
 // and every string under a key that names a password, token or secret, down to four levels
 // (url, devURL, credentials.password of the Atlas kinds, and the like).
-func AddSpec(spec any) {
+func (r *Redactor) AddSpec(spec any) {
 	var walk func(v any, key string, depth int)
 	walk = func(v any, key string, depth int) {
 		switch c := v.(type) {
 		case string:
 			k := strings.ToLower(key)
 			if strings.Contains(c, "://") {
-				AddURL(c)
+				r.AddURL(c)
 			} else if strings.Contains(k, "password") || strings.Contains(k, "token") || strings.Contains(k, "secret") {
-				Add(c)
+				r.Add(c)
 			}
 		case map[string]any:
 			if depth < 4 {

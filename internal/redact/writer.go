@@ -14,22 +14,40 @@ const (
 	TailLen = 4096
 )
 
-// Writer redacts everything written through it (String), line by line: a secret split across
-// two Write calls is still masked, because nothing is passed on before its line is complete.
-// Call Flush at the end to pass on a last line without newline. Safe for concurrent use.
+// Writer redacts everything written through it with its Redactor (known secrets, then the
+// patterns), line by line: a secret split across two Write calls is still masked, because
+// nothing is passed on before its line is complete. Call Flush at the end to pass on a last
+// line without newline. Safe for concurrent use.
 type Writer struct {
 	mu  sync.Mutex
 	w   io.Writer
+	r   *Redactor
 	buf []byte
 	err error
 }
 
-// NewWriter wraps w; a *Writer is returned as is.
-func NewWriter(w io.Writer) *Writer {
-	if rw, ok := w.(*Writer); ok {
+// NewWriter wraps w in a Writer that redacts with r (a new Redactor when r is nil); a *Writer
+// that already redacts with r, or any *Writer when r is nil, is returned as is.
+func NewWriter(w io.Writer, r *Redactor) *Writer {
+	if rw, ok := w.(*Writer); ok && (r == nil || rw.r == r) {
 		return rw
 	}
-	return &Writer{w: w}
+	if r == nil {
+		r = New()
+	}
+	return &Writer{w: w, r: r}
+}
+
+// For returns the Redactor of the first of ws that is a *Writer, so code that holds only a
+// command's streams can register secrets and redact what does not pass through them; a new,
+// empty Redactor when none is.
+func For(ws ...io.Writer) *Redactor {
+	for _, w := range ws {
+		if rw, ok := w.(*Writer); ok {
+			return rw.r
+		}
+	}
+	return New()
 }
 
 // Write buffers p and passes on every complete line, redacted. It reports len(p) written unless
@@ -42,7 +60,7 @@ func (rw *Writer) Write(p []byte) (int, error) {
 	}
 	if len(rw.buf) == 0 && len(p) > 0 && p[len(p)-1] == '\n' {
 		// whole lines and nothing held back (the common case): no copy into the buffer
-		rw.pass(String(string(p)))
+		rw.pass(rw.r.String(string(p)))
 		return len(p), rw.err
 	}
 	rw.buf = append(rw.buf, p...)
@@ -58,7 +76,7 @@ func (rw *Writer) Write(p []byte) (int, error) {
 
 // emit writes the first n buffered bytes redacted and keeps the rest.
 func (rw *Writer) emit(n int) {
-	out := String(string(rw.buf[:n]))
+	out := rw.r.String(string(rw.buf[:n]))
 	rest := copy(rw.buf, rw.buf[n:])
 	rw.buf = rw.buf[:rest]
 	rw.pass(out)
@@ -93,7 +111,7 @@ func (rw *Writer) Fd() uintptr {
 // healthcheck generate, the kustomize function's ResourceList): they must carry exactly what
 // the user put in (an inline --url, the demo database's password) for kubectl apply and
 // kustomize to work. The Writer is flushed first so the order of lines is kept. Use it for
-// nothing else: messages inside a payload must be redacted by the caller.
+// nothing else: messages inside a payload must be redacted by the caller, with For(w).String.
 func Payload(w io.Writer) io.Writer {
 	if rw, ok := w.(*Writer); ok {
 		_ = rw.Flush()

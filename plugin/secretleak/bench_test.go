@@ -49,7 +49,7 @@ func BenchmarkStatus1000(b *testing.B) {
 					streams := genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard}
 					var w *redact.Writer
 					if mode == "redacted" {
-						w = redact.NewWriter(io.Discard)
+						w = redact.NewWriter(io.Discard, nil)
 						streams.Out, streams.ErrOut = w, w
 					}
 					flags := genericclioptions.NewConfigFlags(true)

@@ -4,9 +4,9 @@
 // format, through plugin.Main as the binary runs it, against the real kube-apiserver + etcd test
 // control plane; a test fails when any secret value shows up in stdout or stderr.
 //
-// Every scenario gets secrets of its own (corpus(tag)), because the redactor remembers the
-// secrets it learns for the life of the process: a value one scenario registered must not make
-// another scenario pass.
+// Every run has a Redactor of its own (one per command tree, as in the binary), so a value one
+// scenario registered cannot make another pass; scenarios still get secrets of their own
+// (corpus(tag)), so a leak names the scenario it came from.
 package secretleak
 
 import (
