@@ -54,13 +54,15 @@ func redactCases(t *testing.T) []shape {
 	return out
 }
 
-// doctor and its --report bundle: the corpus planted in the Secret the resources reference (the
-// URL and every other key), in an inline spec URL, in the operator's condition messages, in
+// doctor and its --report bundle: the corpus, and a value known only as Secret data, planted in
+// the Secret the resources reference (the URL and every other key), in an inline spec URL, in the operator's condition messages, in
 // Events, in the migrations ConfigMap and in the operator Deployment's environment; neither
 // the output nor any file of the bundle holds one of them.
 func TestDoctorReport(t *testing.T) {
 	ctx := context.Background()
-	shapes := corpus("doc")
+	// and a value with no credential shape, which only the Secret's data tells is secret: the
+	// bundle's files pass no redacting stream, doctor masks them with the command's Redactor
+	shapes := append(corpus("doc"), shape{"known only", "SxdocPlainqK9", "SxdocPlainqK9"})
 	cases := redactCases(t)
 	ns := newNamespace(t, "doc")
 	opNS := newNamespace(t, "docop")
