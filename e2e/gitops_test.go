@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-atlas/kubectl-atlas/internal/atlas"
@@ -44,6 +47,12 @@ var (
 // appImage is the application image the journeys scaffold; nothing pulls it (no kubelet: the
 // journeys write the Deployment's status, see playKubelet).
 const appImage = "ghcr.io/acme/app:1.0"
+
+// The built-in resources whose creation order the journeys check (watchCreations).
+var (
+	configMapGVR  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	deploymentGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+)
 
 // gitopsTimeout is the hang guard of every wait on Argo CD: a busy 2-core machine is slow, not wrong.
 const gitopsTimeout = 5 * time.Minute
@@ -160,38 +169,90 @@ func (g *gitops) wait(what string, done func(*argocd.Application) bool) *argocd.
 }
 
 // healthyAt waits until the Application is Synced and Healthy at revision sha with the sync of
-// that revision succeeded. It also returns the order in which the first sync of sha applied
-// objects, gathered while it runs: a sync that waits for health spans several controller
-// iterations, and on a busy machine a later iteration's operation state can lose the results of
-// an earlier wave (Argo CD then even starts a second, self-heal sync of the rest), so the final
-// state alone does not always show the whole order.
-func (g *gitops) healthyAt(sha string) (*argocd.Application, []string) {
+// that revision succeeded.
+func (g *gitops) healthyAt(sha string) *argocd.Application {
 	g.t.Helper()
-	var order []string
-	seen := map[string]bool{}
 	started := ""
 	app := g.wait("Synced and Healthy at "+sha[:7], func(app *argocd.Application) bool {
 		op := app.Status.OperationState
-		if op != nil && op.SyncResult != nil && op.SyncResult.Revision == sha {
-			if started == "" {
-				started = op.StartedAt
-			}
-			if op.StartedAt == started {
-				for _, id := range app.Applied() {
-					if !seen[id] {
-						seen[id] = true
-						order = append(order, id)
-					}
-				}
-			}
+		if started == "" && op != nil && op.SyncResult != nil && op.SyncResult.Revision == sha {
+			started = op.StartedAt
 		}
 		return app.Status.Sync.Status == "Synced" && app.Status.Sync.Revision == sha && app.Status.Health.Status == "Healthy" &&
 			op != nil && op.Phase == "Succeeded" && op.SyncResult != nil && op.SyncResult.Revision == sha
 	})
-	if app.Status.OperationState.StartedAt != started {
-		g.t.Logf("Argo CD synced %s a second time after the first sync (which applied %v): %s", sha[:7], order, app.Summary())
+	if started != "" && app.Status.OperationState.StartedAt != started {
+		g.t.Logf("Argo CD synced %s a second time: %s", sha[:7], app.Summary())
 	}
-	return app, order
+	return app
+}
+
+// creations records the order in which objects of some resources are created in a namespace,
+// as the API server saw it: the resourceVersion of each creation's ADDED event is the etcd
+// revision of that write, and the test bed runs one etcd, so revisions of all resources compare.
+// This is the order Argo CD applied a first sync in. Its operation state is no record of it:
+// between the controller's iterations a later state can drop an earlier wave's results (and Argo
+// CD then starts a second sync of the rest), so polling it misses waves at random.
+type creations struct {
+	t      *testing.T
+	mu     sync.Mutex
+	rv     map[string]int64 // Kind/name -> revision of its creation
+	errs   []error
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// watchCreations starts watching the resources in ns; creations before the call are not seen.
+func watchCreations(t *testing.T, ns string, gvrs ...schema.GroupVersionResource) *creations {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &creations{t: t, rv: map[string]int64{}, cancel: cancel}
+	t.Cleanup(c.stop)
+	for _, gvr := range gvrs {
+		list, err := dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		w, err := dyn.Resource(gvr).Namespace(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+		require.NoError(t, err)
+		c.done.Add(1)
+		go func() {
+			defer c.done.Done()
+			defer w.Stop()
+			for ev := range w.ResultChan() {
+				u, ok := ev.Object.(*unstructured.Unstructured)
+				if ev.Type != watch.Added || !ok {
+					continue
+				}
+				rv, err := strconv.ParseInt(u.GetResourceVersion(), 10, 64)
+				c.mu.Lock()
+				if err != nil {
+					c.errs = append(c.errs, fmt.Errorf("%s/%s: resourceVersion %q: %w", u.GetKind(), u.GetName(), u.GetResourceVersion(), err))
+				} else if _, seen := c.rv[u.GetKind()+"/"+u.GetName()]; !seen {
+					c.rv[u.GetKind()+"/"+u.GetName()] = rv
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+	return c
+}
+
+func (c *creations) stop() {
+	c.cancel()
+	c.done.Wait()
+}
+
+// order lists Kind/name of the objects created so far, the first created first.
+func (c *creations) order() []string {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.Empty(c.t, c.errs)
+	ids := make([]string, 0, len(c.rv))
+	for id := range c.rv {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return c.rv[ids[i]] < c.rv[ids[j]] })
+	return ids
 }
 
 // playKubelet plays the kubelet and the Deployment controller for the application Deployments
@@ -346,13 +407,15 @@ func gitopsVersioned(t *testing.T, srv *databases.Server, form string, ssa bool)
 	requireExit(t, run(t, g.initArgs("--dev-url-secret", "app-dev:url")...), 0)
 	installHealthChecks(t, form, g.folder)
 	gate := watchGate(t, g.ns, "app-app", appImage, atlas.MigrationGVR, "app")
+	created := watchCreations(t, g.ns, configMapGVR, deploymentGVR, atlas.MigrationGVR)
 	sha, committed := g.commit("atlas: " + v1)
 	g.createApplication(func(u *unstructured.Unstructured) {
 		if !ssa {
 			dropSyncOption(t, u, "ServerSideApply=true")
 		}
 	})
-	app, order := g.healthyAt(sha)
+	app := g.healthyAt(sha)
+	order := created.order()
 	t.Logf("commit %s -> Synced/Healthy in %s\n%s", sha[:7], time.Since(committed).Round(time.Millisecond), app.Summary())
 
 	// What Argo CD applied, in order: the ConfigMap and the AtlasMigration (wave 1), then the app.
@@ -391,8 +454,7 @@ func gitopsVersioned(t *testing.T, srv *databases.Server, form string, ssa bool)
 	stillSynced(t, g, app)
 }
 
-// applied is the order in which Argo CD applied the folder's objects: its operation state
-// without the destination Namespace that CreateNamespace=true (scaffolded) creates when it is
+// applied drops from Kind/name ids the destination Namespace that CreateNamespace=true (scaffolded) creates when it is
 // missing (not an object of the folder; `kubectl atlas apply` ignores the option and says so).
 func (g *gitops) applied(ids []string) []string {
 	var out []string
@@ -540,8 +602,8 @@ func TestGitOpsCredentialInMessage(t *testing.T) {
 }
 
 // samePlan (journey 6) compares the plan `kubectl atlas apply -k FOLDER --dry-run=client` prints
-// (waves, and the order inside them) with the order in which Argo CD applied the same folder (its
-// operation state numbers results as it applies them) and the waves it recorded.
+// (waves, and the order inside them) with the order in which Argo CD applied the same folder (the
+// order of creation, watchCreations) and the waves it recorded.
 func samePlan(t *testing.T, g *gitops, app *argocd.Application, order []string) {
 	t.Helper()
 	r := run(t, "apply", "-k", g.folder, "--dry-run=client")
@@ -592,7 +654,7 @@ func TestGitOpsKustomizeGenerator(t *testing.T) {
 	u, err := scaffold.ArgoCDApplication(scaffold.ArgoCDOptions{Name: g.app, RepoURL: g.repo.URL, Path: "deploy", DestNamespace: g.ns})
 	require.NoError(t, err)
 	require.NoError(t, acd.Apply(ctx, u))
-	app, _ := g.healthyAt(sha)
+	app := g.healthyAt(sha)
 	t.Log(app.Summary())
 	cm1 := appliedConfigMap(t, app)
 	require.True(t, strings.HasPrefix(cm1, "app-migrations-"), "a hashed name: %s", cm1)
@@ -658,9 +720,11 @@ func TestGitOpsDeclarativeSchemaConfigMap(t *testing.T) {
 		"--dev-url-secret", "app-dev:url", "--argocd-app", "--repo-url", g.repo.URL, "--path", "atlas", "--out", g.folder, "--force"}
 	requireExit(t, run(t, append(args, "--with-app", appImage)...), 0)
 	installHealthChecks(t, "component", g.folder)
+	created := watchCreations(t, g.ns, configMapGVR, deploymentGVR, atlas.SchemaGVR)
 	sha, _ := g.commit("schema: users")
 	g.createApplication(nil)
-	app, order := g.healthyAt(sha)
+	app := g.healthyAt(sha)
+	order := created.order()
 	t.Log(app.Summary())
 	samePlan(t, g, app, order)
 	tables, err := h.Postgres.Tables(ctx, dbName(g.ns))
@@ -672,7 +736,7 @@ func TestGitOpsDeclarativeSchemaConfigMap(t *testing.T) {
 	requireExit(t, run(t, append(args, "--with-app", image2)...), 0)
 	gate := watchGate(t, g.ns, "app-app", image2, atlas.SchemaGVR, "app")
 	sha2, _ := g.commit("schema: posts, app 2.0")
-	app, _ = g.healthyAt(sha2)
+	app = g.healthyAt(sha2)
 	t.Log(app.Summary())
 	gate.check()
 	tables, err = h.Postgres.Tables(ctx, dbName(g.ns))
