@@ -68,7 +68,6 @@ if S ~= nil then
     end
   end
   local URL_ENDS = " \t\r\n\"'`<>"
-  local AUTH_ENDS = { "/", "?", "#" }
   -- masking(s) builds s with spans replaced by MARK, left to right (the Go masking type). The
   -- pieces are merged as they come (a stack of ever shorter strings), because gopher-lua's
   -- table.concat pushes every piece on its value stack, which overflows past a few thousand.
@@ -102,7 +101,15 @@ if S ~= nil then
 
   -- password_span finds the password of the URL url = s[start:stop], whose authority ends at
   -- auth_end; from is -1 when it has none. The scheme is s[j:i], read only when needed.
-  local function password_span(s, url, start, auth_end, stop, j, i)
+  -- scheme_start(s, i) is where the scheme of the "://" at i begins: i when it holds no letter
+  local function scheme_start(s, i)
+    local j = i
+    while j > 0 and SCHEME[byte(s, j)] do j = j - 1 end
+    while j < i and not ALPHA[byte(s, j + 1)] do j = j + 1 end
+    return j
+  end
+
+  local function password_span(s, url, start, auth_end, stop, i)
     local a, p = nil, find(url, "@", 1, true) -- the last '@' of the authority
     while p ~= nil and start + p - 1 < auth_end do
       a = start + p - 1
@@ -111,7 +118,7 @@ if S ~= nil then
     if a ~= nil then
       local colon = find(url, ":", 1, true)
       if colon == nil or start + colon - 1 > a then
-        if a > start and is_http(sl(s, j, i)) then return start, a end
+        if a > start and is_http(sl(s, scheme_start(s, i), i)) then return start, a end
         return -1, -1
       end
       return start + colon, a
@@ -136,19 +143,19 @@ if S ~= nil then
       if i < 0 then break end
       local start = i + 3
       pos = start
-      local j = i
-      while j > 0 and SCHEME[byte(s, j)] do j = j - 1 end
-      while j < i and not ALPHA[byte(s, j + 1)] do j = j + 1 end
-      if j ~= i then
+      -- a letter right before "://" ends a scheme (the common case, decided without a walk)
+      if ALPHA[byte(s, i)] or scheme_start(s, i) ~= i then
         -- the URL ends at white space or a quote, its authority at the first / ? #
         local stop = url_end(start)
         local url = sl(s, start, stop)
         local auth_end = stop
-        for _, c in ipairs(AUTH_ENDS) do
-          local p = find(url, c, 1, true)
-          if p ~= nil and start + p - 1 < auth_end then auth_end = start + p - 1 end
-        end
-        local from, to = password_span(s, url, start, auth_end, stop, j, i)
+        local p = find(url, "/", 1, true)
+        if p ~= nil and start + p - 1 < auth_end then auth_end = start + p - 1 end
+        p = find(url, "?", 1, true)
+        if p ~= nil and start + p - 1 < auth_end then auth_end = start + p - 1 end
+        p = find(url, "#", 1, true)
+        if p ~= nil and start + p - 1 < auth_end then auth_end = start + p - 1 end
+        local from, to = password_span(s, url, start, auth_end, stop, i)
         if from >= 0 then m.mask(from, to) end
         pos = stop
       end
@@ -202,6 +209,14 @@ if S ~= nil then
   -- the last letters, either case, of every secret key: a separator after any other byte
   -- ends no pair (h: auth, n: authorization)
   local LAST = set("dtnyshDTNYSH")
+  -- the last four bytes (lower case) of every secret key, "pwd" for the one of three: read with
+  -- one call before walking back over a key byte by byte, they turn most keys away (host, user,
+  -- sslmode, ...), which is where the pass spends its time on text dense with URLs and pairs
+  local TAILS = {}
+  for _, k in ipairs({ "auth", "tion", "pass", "word", "sswd", "_pwd", "-pwd", ".pwd", "pwd", "cret",
+    "oken", "ikey", "_key", "-key" }) do
+    TAILS[k] = true
+  end
   local NONE = {}
   local function key_kind(key)
     local k = lower(key)
@@ -231,6 +246,8 @@ if S ~= nil then
     end
     if not LAST[before] then return 0 end
     local stop = k
+    local tail = lower(sub(s, stop > 3 and stop - 3 or 1, stop))
+    if not (TAILS[tail] or TAILS[sub(tail, -3)]) then return 0 end
     while k > 0 and KEY[byte(s, k)] do k = k - 1 end
     local key = sl(s, k, stop)
     -- a flag name followed by ':' is a message about the flag; a key right after '=' is a value
@@ -252,11 +269,18 @@ if S ~= nil then
   -- holds the finders of the bytes that end values, made once per scan.
   local function pair_value(s, v, kind, ends)
     local n = #s
-    while v < n and BLANK[byte(s, v + 1)] do v = v + 1 end
+    local c = byte(s, v + 1) -- nil past the end
+    while BLANK[c] do
+      v = v + 1
+      c = byte(s, v + 1)
+    end
     if v == n then return -1, -1 end
     local q = v
-    while q < n and byte(s, q + 1) == 92 do q = q + 1 end
-    if q < n and QUOTE[byte(s, q + 1)] then
+    while c == 92 do
+      q = q + 1
+      c = byte(s, q + 1)
+    end
+    if QUOTE[c] then
       local closing = sl(s, v, q + 1)
       local from = q + 1
       if kind == 2 then from = skip_scheme(s, from) end
@@ -293,14 +317,31 @@ if S ~= nil then
       authorization = finder(s, "\n\r\"'"),
       plain = finder(s, " \t\r\n&;\"'"),
     }
-    local separator = finder(s, "=:")
-    while j < n do
-      j = separator(j) -- the Go code tests every byte
+    -- the next '=' and ':' at or after j (the Go code tests every byte), each by a plain search
+    -- kept until j passes it: every instruction counts, as Argo CD's VM checks its deadline on
+    -- each one
+    local eq, colon = -1, -1
+    while true do
+      if eq < j then
+        eq = find(s, "=", j + 1, true)
+        eq = eq and eq - 1 or n
+      end
+      if colon < j then
+        colon = find(s, ":", j + 1, true)
+        colon = colon and colon - 1 or n
+      end
+      j = eq < colon and eq or colon
       if j == n then break end
-      -- most separators follow a byte no secret key ends with: skip those without a call
-      local before = byte(s, j)
-      if j >= m.last and (LAST[before] or BLANK[before] or QUOTE[before]) then
-        local kind = pair_key(s, j)
+      -- most separators follow a key no secret ends with: the byte before and the last four
+      -- (TAILS) skip those without a call
+      local before, kind = byte(s, j), 0
+      if j >= m.last then
+        if LAST[before] then
+          local tail = lower(sub(s, j > 3 and j - 3 or 1, j))
+          if TAILS[tail] or TAILS[sub(tail, -3)] then kind = pair_key(s, j) end
+        elseif BLANK[before] or QUOTE[before] then
+          kind = pair_key(s, j)
+        end
         if kind ~= 0 then
           local from, to = pair_value(s, j + 1, kind, ends)
           if from >= 0 and to ~= from then
