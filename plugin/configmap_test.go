@@ -259,3 +259,46 @@ func TestConfigMapRerunLedger(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerGitAttributes: beside the ledger, configmap and init keep the line that makes Git
+// merge two branches' ledgers as a union (and say so once), never with --write-ledger=false,
+// and leave a line the user wrote for the ledger as it is.
+func TestLedgerGitAttributes(t *testing.T) {
+	files := map[string]string{"V1__a.sql": "CREATE TABLE a (id int);\n", "R__v.sql": "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n"}
+	dir := writeTestDir(t, files)
+	attrs := filepath.Join(dir, migdir.GitAttributesFile)
+	_, errOut, code := runAtlas(t, "configmap", "--dir", dir, "--name", "x", "--write-ledger=false")
+	require.Equal(t, 1, code, errOut)
+	assert.NoFileExists(t, attrs)
+
+	_, errOut, code = runAtlas(t, "configmap", "--dir", dir, "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "note: wrote `kubectl-atlas.ledger merge=union` to "+attrs+": commit it too")
+	assert.NotContains(t, errOut, "left out", ".gitattributes is not reported as a file left out")
+	b, err := os.ReadFile(attrs)
+	require.NoError(t, err)
+	assert.Equal(t, migdir.GitAttributesLine+"\n", string(b))
+	_, errOut, code = runAtlas(t, "init", "--dir", dir, "--name", "app", "--out", filepath.Join(t.TempDir(), "atlas"))
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "gitattributes", "kept, not written again")
+
+	// An existing file gains the line; a directory without repeatables gets neither file.
+	mine := writeTestDir(t, map[string]string{"V1__a.sql": files["V1__a.sql"], "R__v.sql": files["R__v.sql"], ".gitattributes": "*.sql text eol=lf\n"})
+	_, errOut, code = runAtlas(t, "configmap", "--dir", mine, "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	b, err = os.ReadFile(filepath.Join(mine, ".gitattributes"))
+	require.NoError(t, err)
+	assert.Equal(t, "*.sql text eol=lf\n"+migdir.GitAttributesLine+"\n", string(b))
+	own := writeTestDir(t, map[string]string{"V1__a.sql": files["V1__a.sql"], "R__v.sql": files["R__v.sql"], ".gitattributes": migdir.LedgerFile + " -merge\n"})
+	_, errOut, code = runAtlas(t, "configmap", "--dir", own, "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, errOut, "gitattributes")
+	b, err = os.ReadFile(filepath.Join(own, ".gitattributes"))
+	require.NoError(t, err)
+	assert.Equal(t, migdir.LedgerFile+" -merge\n", string(b))
+	plain := writeTestDir(t, map[string]string{"V1__a.sql": files["V1__a.sql"]})
+	_, errOut, code = runAtlas(t, "configmap", "--dir", plain, "--name", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.NoFileExists(t, filepath.Join(plain, ".gitattributes"))
+	assert.NoFileExists(t, filepath.Join(plain, migdir.LedgerFile))
+}

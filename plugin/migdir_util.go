@@ -1,8 +1,11 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -47,7 +50,14 @@ const writeLedgerUsage = "Record new versions of Flyway repeatables and Liquibas
 // says so: the names in the output rest on them. With write false (a read-only checkout, a CI
 // check) such a directory is an error instead, as in the kustomize generator. The ledger is
 // written before any output, so a failure leaves no output that relies on it.
+//
+// Beside a ledger it also keeps migdir.GitAttributesLine in the directory's .gitattributes, so
+// that Git merges the ledgers of two branches as the union of their lines instead of a
+// conflict; failing to write that is a warning, never an error.
 func recordLedger(w io.Writer, dir string, d *migdir.Dir, write bool) error {
+	if write && d.Ledger != nil {
+		keepGitAttributes(w, dir)
+	}
 	if len(d.LedgerNew) == 0 {
 		return nil
 	}
@@ -64,4 +74,23 @@ func recordLedger(w io.Writer, dir string, d *migdir.Dir, write bool) error {
 	}
 	fmt.Fprintf(w, "note: recorded %s in %s: commit it with the migrations (it keeps the versions a database may have recorded; docs/init.md)\n", strings.Join(names, ", "), p)
 	return nil
+}
+
+// keepGitAttributes adds migdir.GitAttributesLine to dir's .gitattributes when it lacks it.
+func keepGitAttributes(w io.Writer, dir string) {
+	p := filepath.Join(dir, migdir.GitAttributesFile)
+	have, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(w, "warning: reading %s: %v: add the line `%s` to it, or Git merges of two branches' ledgers conflict (docs/init.md)\n", p, err, migdir.GitAttributesLine)
+		return
+	}
+	out, changed := migdir.GitAttributes(have)
+	if !changed {
+		return
+	}
+	if err := fsutil.WriteFile(p, out, true); err != nil {
+		fmt.Fprintf(w, "warning: writing %s: %v: add the line `%s` to it, or Git merges of two branches' ledgers conflict (docs/init.md)\n", p, err, migdir.GitAttributesLine)
+		return
+	}
+	fmt.Fprintf(w, "note: wrote `%s` to %s: commit it too; Git then merges the ledger lines two branches add as their union, which kubectl-atlas reads in any order (docs/init.md)\n", migdir.GitAttributesLine, p)
 }

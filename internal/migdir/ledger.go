@@ -40,9 +40,51 @@ import (
 // until it is committed (Dir.CheckLedger): without it the next change would reuse the entry's
 // number and the operator would turn the AtlasMigration Degraded.
 
+// Branches: the ledger is a set of lines more than a sequence. Two branches that each record
+// a change append different lines at the same place, which Git's line merge takes for a
+// conflict; its union merge driver (GitAttributesLine, which init and configmap write to the
+// directory's .gitattributes) keeps the lines of both sides instead, either side first. Read
+// gives the union the same meaning whatever the order: a file keeps a recorded name only if no
+// entry of its source after that name's first line has another content (ledger.current), the
+// greatest marker counts (ledger.marker), and new numbers come after every entry. The merged
+// directory then needs a new marker, which init or configmap records on the merged tree (the
+// generator refuses until then, as for any change). A merge that cannot be right is an error
+// naming the line: conflict markers left in, two contents under one name, and an entry whose
+// number says that lines before it were removed (one side's lines kept, the other's dropped).
+
 // LedgerFile is the rerun ledger's name in the source migration directory. Flyway reads only
 // its *.sql migrations and their .conf files there, and the converters here only theirs.
 const LedgerFile = "kubectl-atlas.ledger"
+
+// GitAttributesLine is the .gitattributes line that makes Git merge two branches' ledgers as
+// the union of their lines, which Read takes in any order.
+const GitAttributesLine = LedgerFile + " merge=union"
+
+// GitAttributesFile is where init and configmap keep GitAttributesLine: beside the ledger,
+// where it applies to the ledger alone.
+const GitAttributesFile = ".gitattributes"
+
+// GitAttributes is the content of a .gitattributes (have, nil when there is none) with
+// GitAttributesLine, and whether that changed it. A line that already sets or unsets the
+// ledger's merge attribute is the user's choice and stays as it is.
+func GitAttributes(have []byte) ([]byte, bool) {
+	for _, line := range strings.Split(string(have), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.TrimPrefix(strings.TrimPrefix(f[0], "**/"), "/") != LedgerFile {
+			continue
+		}
+		for _, a := range f[1:] {
+			if a == "merge" || strings.HasPrefix(a, "merge=") || a == "-merge" || a == "!merge" || a == "binary" {
+				return have, false
+			}
+		}
+	}
+	out := append([]byte(nil), have...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, GitAttributesLine+"\n"...), true
+}
 
 // markerKey is the ledger's key of the directory's marker file.
 const markerKey = "(directory)"
@@ -86,7 +128,7 @@ func (e *LedgerError) Error() string {
 	if e.Missing {
 		msg = "not found: the directory has files that run again when edited, whose earlier versions it must keep; it would record " + strings.Join(what, ", ")
 	}
-	return e.File + ": " + msg + ". Record them with `kubectl atlas configmap` or `kubectl atlas init` on the directory and commit the ledger with the migrations: otherwise the next change reuses these versions' numbers and the Atlas Operator turns the AtlasMigration Degraded"
+	return e.File + ": " + msg + ". Record them with `kubectl atlas configmap` or `kubectl atlas init` on the directory (after a Git merge: on the merged tree, whose change marker neither branch recorded) and commit the ledger with the migrations: otherwise the next change reuses these versions' numbers and the Atlas Operator turns the AtlasMigration Degraded"
 }
 
 // CheckLedger is a *LedgerError when the ledger on disk lacks entries this read needs; for
@@ -118,13 +160,47 @@ type ledger struct {
 	added   int // entries[len-added:] are new
 }
 
-func (l *ledger) last(key string) *LedgerEntry {
-	for i := len(l.entries) - 1; i >= 0; i-- {
-		if l.entries[i].Key == key {
-			return &l.entries[i]
+// current is the name under which the key's file with content sum keeps its version, "" when
+// it needs a new one. A database that applied a version of the key has a later one of the
+// ledger's applied too, if it followed the branch that recorded it; so a name may stay only
+// if every entry of the key after its first line has the same content: then no database
+// that applied it has since applied another content. In a ledger of one branch that is the
+// last entry of the key, when its content is the file's. In the union of two branches' lines
+// (a Git merge, either side first) it holds for the same reason, each branch's lines keeping
+// their order: the rule reads no order between branches. Of several such names the least
+// is taken, so the choice does not depend on which side came first either.
+func (l *ledger) current(key, sum string) string {
+	first := map[string]int{}
+	otherAt := -1
+	for i, e := range l.entries {
+		switch {
+		case e.Key != key:
+		case e.Sum != sum:
+			otherAt = i
+		default:
+			if _, ok := first[e.Name]; !ok {
+				first[e.Name] = i
+			}
 		}
 	}
-	return nil
+	best := ""
+	for name, i := range first {
+		if i > otherAt && (best == "" || name < best) {
+			best = name
+		}
+	}
+	return best
+}
+
+// marker is the greatest change marker the ledger holds: the one every other file sorts below.
+func (l *ledger) marker() *LedgerEntry {
+	var m *LedgerEntry
+	for i, e := range l.entries {
+		if e.Key == markerKey && (m == nil || e.Name > m.Name) {
+			m = &l.entries[i]
+		}
+	}
+	return m
 }
 
 func (l *ledger) has(name string) bool {
@@ -146,19 +222,71 @@ func (l *ledger) add(e LedgerEntry) {
 func (l *ledger) next() uint64 { return uint64(len(l.entries) + 1) }
 
 func parseLedger(b []byte) ([]LedgerEntry, error) {
-	var out []LedgerEntry
+	var (
+		out   []LedgerEntry
+		lines []int // out[i] is on line lines[i]
+	)
 	for i, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		where := fmt.Sprintf("%s:%d", LedgerFile, i+1)
+		if isConflictMarker(line) {
+			return nil, fileErrorf(where, "%s", conflictHelp)
+		}
 		f := strings.Fields(line)
 		if len(f) < 3 || !strings.HasSuffix(f[0], ".sql") || !simpleKey(f[0]) || len(validation.IsConfigMapKey(f[0])) > 0 || !isHex8(f[1]) {
-			return nil, fileErrorf(fmt.Sprintf("%s:%d", LedgerFile, i+1), "not a ledger line (`<atlas file>.sql <8 hex digits> <source>`): restore the line from Git; the ledger is written by kubectl atlas init and configmap")
+			return nil, fileErrorf(where, "not a ledger line (`<atlas file>.sql <8 hex digits> <source>`): restore the line from Git; the ledger is written by kubectl atlas init and configmap")
 		}
-		out = append(out, LedgerEntry{Name: f[0], Sum: f[1], Key: strings.Join(f[2:], " ")})
+		e := LedgerEntry{Name: f[0], Sum: f[1], Key: strings.Join(f[2:], " ")}
+		for j, o := range out {
+			if o.Name == e.Name && o != e {
+				return nil, fileErrorf(where, "%s here is %s %s, on line %d it is %s %s: one version cannot stand for two contents (two branches that recorded the same name for different changes?). Keep the line that matches what databases applied (SELECT version FROM atlas_schema_revisions.atlas_schema_revisions), rename the other file's source so it gets a name of its own, and run kubectl atlas init or configmap", e.Name, e.Sum, e.Key, lines[j], o.Sum, o.Key)
+			}
+		}
+		// A number in a name is how many entries the ledger held before it, when it was written
+		// (ledger.next): fewer lines before it now means lines were removed. After a union merge
+		// of two branches there are only more.
+		if n, ok := entryNumber(e); ok && n > uint64(len(out)+1) {
+			return nil, fileErrorf(where, "%s was the ledger's entry number %d, but only %d entries come before it: lines were removed (a Git merge resolved by keeping one side's lines?), and the versions they kept would lose their files. Restore them from Git (`git log -p -- %s`): the ledger of two branches merges as the union of their lines, in any order; then run kubectl atlas init or configmap", e.Name, n, len(out), LedgerFile)
+		}
+		out = append(out, e)
+		lines = append(lines, i+1)
 	}
 	return out, nil
+}
+
+// conflictHelp is the error for a ledger that Git merged with conflict markers.
+const conflictHelp = "a Git merge conflict marker: the ledgers of two branches merge as the union of their lines, in any order. Delete the marker lines (<<<<<<<, |||||||, =======, >>>>>>>) and keep every ledger line of both sides, then run kubectl atlas init or configmap on the merged directory and commit. With `" + GitAttributesLine + "` in .gitattributes (kubectl atlas init and configmap write it beside the ledger) Git merges the ledger so by itself"
+
+func isConflictMarker(line string) bool {
+	for _, m := range []string{"<<<<<<<", "|||||||", "=======", ">>>>>>>"} {
+		if strings.HasPrefix(line, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// entryNumber reads the number a name was given from its entry (ledger.next): the change
+// marker's zz<n>, a reverted file's r<n>.
+func entryNumber(e LedgerEntry) (uint64, bool) {
+	v, _ := splitName(e.Name)
+	var enc string
+	if e.Key == markerKey {
+		if !strings.HasPrefix(v, "zz") {
+			return 0, false
+		}
+		enc, _, _ = strings.Cut(v[2:], "-")
+	} else {
+		i := strings.LastIndexByte(v, '-')
+		if i < 0 || len(v) < i+1+8+2 || v[i+1+8] != 'r' {
+			return 0, false
+		}
+		enc = v[i+1+8+1:]
+	}
+	return decodeNumber(enc)
 }
 
 func isHex8(s string) bool {
@@ -213,8 +341,8 @@ func (d *Dir) applyLedger(fsys fs.FS) error {
 		}
 		version, rest := splitName(f.Name)
 		sum := version[strings.LastIndexByte(version, '-')+1:]
-		if last := l.last(f.key); last != nil && last.Sum == sum {
-			f.Name = last.Name
+		if name := l.current(f.key, sum); name != "" {
+			f.Name = name
 			continue
 		}
 		if l.has(f.Name) {
@@ -233,10 +361,13 @@ func (d *Dir) applyLedger(fsys fs.FS) error {
 		fmt.Fprintln(h, f.Name)
 	}
 	sum := hex.EncodeToString(h.Sum(nil)[:4])
-	if last := l.last(markerKey); last == nil || last.Sum != sum {
+	// The greatest marker stays when the directory is the one it was made for; any other
+	// directory gets a new marker, numbered after every entry, so it sorts after every marker
+	// of every branch merged into the ledger.
+	if m := l.marker(); m == nil || m.Sum != sum {
 		l.add(LedgerEntry{Name: "zz" + encodeNumber(l.next()) + "-" + sum + "_kubectl_atlas_marker.sql", Sum: sum, Key: markerKey})
 	}
-	marker := *l.last(markerKey)
+	marker := *l.marker()
 	for i, e := range l.entries {
 		if current[e.Name] || e.Name == marker.Name {
 			continue
@@ -253,7 +384,7 @@ func (d *Dir) applyLedger(fsys fs.FS) error {
 	sort.SliceStable(d.Files, func(i, j int) bool { return d.Files[i].Name < d.Files[j].Name })
 	kept := d.Ignored[:0]
 	for _, p := range d.Ignored {
-		if p != LedgerFile {
+		if p != LedgerFile && p != GitAttributesFile {
 			kept = append(kept, p)
 		}
 	}

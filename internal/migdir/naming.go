@@ -25,6 +25,15 @@ func encodeNumber(n uint64) string {
 	return string(digitLetters[len(d)-1]) + d
 }
 
+// decodeNumber reads what encodeNumber wrote; ok is false for anything else.
+func decodeNumber(s string) (n uint64, ok bool) {
+	if len(s) < 2 || strings.IndexByte(digitLetters, s[0]) != len(s)-2 || s[1] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[1:], 10, 64)
+	return n, err == nil
+}
+
 // encodeParts writes a (Flyway) dotted version; trailing zero parts carry no order.
 func encodeParts(v []uint64) string {
 	for len(v) > 1 && v[len(v)-1] == 0 {
