@@ -48,6 +48,7 @@ var rerunCases = []struct {
 	{"flyway outOfOrder", rerunFlywayOutOfOrder},
 	{"goose without allowMissing", rerunGooseMissing},
 	{"liquibase runOnChange", rerunLiquibaseRunOnChange},
+	{"liquibase includeAll layouts with the ledger", rerunLiquibaseLayouts},
 	{"golang-migrate dirty flag", rerunGolangMigrateDirty},
 }
 
