@@ -42,7 +42,10 @@ For such directories the command reads and extends kubectl-atlas.ledger in --dir
 ledger: every earlier version of those files stays in the ConfigMap as a placeholder (no
 statements) and a change marker sorts last, so the Atlas Operator applies every change and
 stays Ready (docs/init.md). A change the ledger lacks is appended to it (stderr says so; commit
-it with the migrations); --write-ledger=false only reads it and fails instead.
+it with the migrations); --write-ledger=false only reads it and fails instead. Beside it,
+--dir's .gitattributes gets "kubectl-atlas.ledger merge=union" (stderr says so; commit it), so
+Git merges two branches' ledgers as the union of their lines; after a merge, run configmap on
+the merged tree and commit what it records.
 
 Statements that drop a schema, table or column are reported on stderr as warnings, as 'init'
 reports them (a text check); --lint-dev-url runs atlas's analyzers on a dev database instead, as

@@ -55,7 +55,10 @@ Flyway repeatables and Liquibase runOnChange changesets are named after their ch
 edit runs again; the AtlasMigration then gets execOrder: non-linear. Their earlier versions and
 a change marker come from kubectl-atlas.ledger in --dir, which init extends when the directory
 changed (stderr says so: commit it with the migrations; --write-ledger=false only reads it and
-fails instead), so the Atlas Operator applies every change and stays Ready (docs/init.md).
+fails instead), so the Atlas Operator applies every change and stays Ready (docs/init.md). Beside
+it, --dir's .gitattributes gets "kubectl-atlas.ledger merge=union" (stderr says so; commit it):
+Git then merges two branches' ledgers as the union of their lines; run init or configmap on the
+merged tree and commit what it records.
 
 Statements that drop a schema, a table or a column (DS101, DS102, DS103) are reported with
 file:line on stderr; --deny-destructive makes them an error. That offline check reads statements
