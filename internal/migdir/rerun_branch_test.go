@@ -39,6 +39,7 @@ func TestRerunBranchesPostgres(t *testing.T) {
 		how := map[bool]string{true: "b merged into main", false: "main merged into b"}[mainFirst]
 		t.Run("two repeatables edited, "+how, func(t *testing.T) { branchesTwoRepeatables(t, git, srv, mainFirst) })
 		t.Run("both branches reach one content by other paths, "+how, func(t *testing.T) { branchesSameContent(t, git, srv, mainFirst) })
+		t.Run("liquibase runOnChange changesets edited on two branches, "+how, func(t *testing.T) { branchesLiquibase(t, git, srv, mainFirst) })
 		for _, res := range []string{"both", "a", "b"} {
 			t.Run("one repeatable edited on both, resolved to "+res+", "+how, func(t *testing.T) {
 				branchesSameRepeatable(t, git, srv, mainFirst, res)
@@ -118,9 +119,9 @@ func (g *gitRepo) convert(verb, msg string) (*migdir.Dir, string) {
 	}
 	g.run("add", "-A")
 	g.run("commit", "-q", "--allow-empty", "-m", msg)
-	d := read(g.t, g.mig, migdir.FormatFlyway)
+	d := read(g.t, g.mig, "")
 	require.NoError(g.t, d.CheckLedger())
-	again := read(g.t, g.mig, migdir.FormatFlyway)
+	again := read(g.t, g.mig, "")
 	require.Equal(g.t, d.Versions(), again.Versions())
 	return d, stderr
 }
@@ -204,7 +205,7 @@ func (g *gitRepo) recordMerge(branchLedgers ...string) (rec *migdir.Dir, needed 
 	for _, l := range branchLedgers {
 		require.Subset(g.t, lines, ledgerLines(l), "the union keeps every line of both branches")
 	}
-	d := read(g.t, g.mig, migdir.FormatFlyway)
+	d := read(g.t, g.mig, "")
 	if err := d.CheckLedger(); err != nil {
 		var le *migdir.LedgerError
 		require.ErrorAs(g.t, err, &le)
@@ -372,6 +373,62 @@ func branchesSameContent(t *testing.T, git string, srv *databases.Server, mainFi
 		require.Equal(t, "a,b", tg.columns(t, "v"))
 		tg.settled(t, merged)
 	}
+}
+
+// branchesLiquibase: the same with Liquibase formatted SQL (the format detected, as init and
+// configmap detect it): branch a edits 001's runOnChange view and adds 003, branch b edits 002's
+// runOnChange changeset. Every database ends with both edits, a's edited changeset in its place
+// in the changelog (before 003, where Liquibase runs it), and b's run again on main's database.
+func branchesLiquibase(t *testing.T, git string, srv *databases.Server, mainFirst bool) {
+	g := newGitRepo(t, git)
+	usersView := func(cols string) string {
+		return "--liquibase formatted sql\n--changeset alice:1\nCREATE TABLE users (id int PRIMARY KEY, name text);\n--changeset alice:2 runOnChange:true\nCREATE OR REPLACE VIEW user_names AS SELECT " + cols + " FROM users;\n"
+	}
+	grants := func(what string) string {
+		return "--liquibase formatted sql\n--changeset bob:3\nCREATE TABLE log (what text);\n--changeset bob:4 runOnChange:true\nINSERT INTO log VALUES ('" + what + "');\n"
+	}
+	g.write(map[string]string{"001_users.sql": usersView("id, name"), "002_log.sql": grants("first")})
+	base, _ := g.convert("init", "base")
+	suffix := map[bool]string{true: "m", false: "b"}[mainFirst]
+	mainDB, previewB, fresh := newTarget(t, srv, "lb_main_"+suffix), newTarget(t, srv, "lb_b_"+suffix), newTarget(t, srv, "lb_new_"+suffix)
+	for _, tg := range []*target{mainDB, previewB} {
+		tg.apply(t, writeConverted(t, base), nonLinear)
+	}
+	a := g.branch("a", map[string]string{
+		"003_email.sql": "--liquibase formatted sql\n--changeset carol:5\nALTER TABLE users ADD COLUMN email text;\n",
+		"001_users.sql": usersView("id, name, length(name) AS len"),
+	})
+	b := g.branch("b", map[string]string{"002_log.sql": grants("second")})
+	previewB.apply(t, writeConverted(t, b), nonLinear)
+	g.run("checkout", "-q", "main")
+	g.run("merge", "-q", "--ff-only", "a")
+	mainDB.apply(t, writeConverted(t, a), nonLinear)
+
+	out, err := g.mergeB(mainFirst)
+	require.NoError(t, err, "the ledger merges by union, nothing else conflicts: %s", out)
+	g.finishMerge(mainFirst, false)
+	merged, needed := g.recordMerge(g.show("a", migdir.LedgerFile), g.show("b", migdir.LedgerFile))
+	require.True(t, needed)
+	require.Equal(t, migdir.FormatLiquibase, merged.Format)
+	fresh.apply(t, writeConverted(t, merged), nonLinear)
+	for name, tg := range map[string]*target{"main": mainDB, "b": previewB, "new": fresh} {
+		ran := withStatements(merged, tg.apply(t, writeConverted(t, merged), nonLinear))
+		if name == "b" {
+			require.Len(t, ran, 2, "001's edited view, then 003: %v", ran)
+			require.True(t, strings.HasPrefix(ran[0], "001a1-"), ran[0])
+			require.Equal(t, "003", ran[1])
+		}
+		if name == "main" {
+			require.Len(t, ran, 1, "002's edited changeset: %v", ran)
+			require.True(t, strings.HasPrefix(ran[0], "002a1-"), ran[0])
+		}
+		require.Equal(t, "id,name,len", tg.columns(t, "user_names"), name)
+		require.Equal(t, []string{"email"}, tg.query(t, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"), name)
+		require.Equal(t, "second", tg.query(t, "SELECT what FROM log ORDER BY what DESC LIMIT 1")[0], name)
+		tg.settled(t, merged)
+	}
+	require.Equal(t, []string{"first", "second"}, mainDB.query(t, "SELECT what FROM log ORDER BY what"), "main's database ran b's changeset again once")
+	require.Equal(t, []string{"second"}, fresh.query(t, "SELECT what FROM log ORDER BY what"))
 }
 
 // withStatements keeps the applied versions that are not the ledger's placeholders or marker.
