@@ -115,10 +115,16 @@ func (r *recorder) observe(u *unstructured.Unstructured) {
 	}
 }
 
-// kstatusHealth is what the operator's own conditions say, independently of our script: Stalled
-// is a failure, Ready=True of the current generation (and, for an AtlasMigration with a target
-// version, at that version) is done, anything else is in progress.
+// kstatusHealth is what the operator's own conditions say, independently of our script, read
+// as kstatus reads them: conditions written for an older generation say nothing yet (in
+// progress; the operator can write Stalled for generation 1 after generation 2 exists, when the
+// ConfigMap generation 1 named was pruned), Stalled is a failure, Ready=True of the current
+// generation (and, for an AtlasMigration with a target version, at that version) is done,
+// anything else is in progress.
 func kstatusHealth(u *unstructured.Unstructured) healthcheck.HealthStatus {
+	if g, found, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration"); found && g < u.GetGeneration() {
+		return healthcheck.Progressing
+	}
 	if nested(condition(u, "Stalled"), "status") == "True" {
 		return healthcheck.Degraded
 	}
