@@ -70,7 +70,7 @@ func TestConfigMapYAML(t *testing.T) {
 }
 
 func TestConfigMapConvertAndHash(t *testing.T) {
-	out, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/flyway", "--name", "fly")
+	out, errOut, code := runAtlas(t, "configmap", "--dir", flywayCopy(t), "--name", "fly")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "converted 5 flyway migration(s)")
 	assert.Contains(t, out, "a1a1_email.sql: |")
@@ -177,7 +177,7 @@ func TestConfigMapWarnsDestructive(t *testing.T) {
 // TestConfigMapSaysWhatTheAtlasMigrationNeeds: a user who writes the AtlasMigration by hand
 // learns from stderr that it needs execOrder: non-linear (repeatables) and which baseline.
 func TestConfigMapSaysWhatTheAtlasMigrationNeeds(t *testing.T) {
-	_, errOut, code := runAtlas(t, "configmap", "--dir", migTestdata+"/flyway", "--name", "fly", "--baseline", "1.1")
+	_, errOut, code := runAtlas(t, "configmap", "--dir", flywayCopy(t), "--name", "fly", "--baseline", "1.1")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "note: the AtlasMigration that reads this ConfigMap needs spec.execOrder: non-linear: its Flyway repeatables (R__) run again when edited")
 	assert.Contains(t, errOut, `needs spec.baseline: "a1a1"`)
@@ -301,4 +301,13 @@ func TestLedgerGitAttributes(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.NoFileExists(t, filepath.Join(plain, ".gitattributes"))
 	assert.NoFileExists(t, filepath.Join(plain, migdir.LedgerFile))
+}
+
+// flywayCopy is a copy of the Flyway test directory: configmap keeps its ledger and
+// .gitattributes up to date in the directory it reads, which must not be the source tree.
+func flywayCopy(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "flyway")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(migTestdata+"/flyway")))
+	return dir
 }
